@@ -1,0 +1,65 @@
+"""Admin pages: the district creates merchant, staff and admin accounts."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from core.db import db
+from core.identity import operations
+from core.identity.access import roles_required
+from core.identity.models import Department, MerchantRole, Role, User
+from core.problems import Problem
+
+web = Blueprint("admin", __name__, url_prefix="/admin")
+PAGE_SIZE = 25
+
+
+def _merchant_choices() -> list[tuple[int, str]]:
+    merchant = db.metadata.tables["merchant"]
+    return [tuple(row) for row in db.session.execute(select(merchant.c.id, merchant.c.name).order_by(merchant.c.name))]
+
+
+def _int_or_none(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() else None
+
+
+@web.get("/accounts")
+@roles_required(Role.ADMIN)
+def accounts():
+    page = max(_int_or_none(request.args.get("page")) or 1, 1)
+    total = db.session.scalar(select(func.count(User.id)))
+    users = db.session.scalars(select(User).order_by(User.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
+    return render_template("admin/accounts.html", users=list(users), page=page,
+                           pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1))
+
+
+@web.route("/accounts/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def new_account():
+    errors: dict[str, list[str]] = {}
+    form = request.form
+    if request.method == "POST":
+        try:
+            role = Role(form.get("role", ""))
+            merchant_role = MerchantRole(form["merchant_role"]) if form.get("merchant_role") else None
+        except ValueError:
+            errors = {"role": [_("Choose a role.")]}
+        else:
+            try:
+                user = operations.create_account(
+                    role=role, identifier=form.get("identifier", ""), password=form.get("password", ""),
+                    display_name=form.get("display_name", "").strip() or form.get("identifier", ""),
+                    merchant_id=_int_or_none(form.get("merchant_id")), merchant_role=merchant_role,
+                    department_id=_int_or_none(form.get("department_id")))
+            except Problem as problem:
+                errors = problem.errors or {"_": [problem.detail]}
+            else:
+                db.session.commit()
+                flash(_("Account created for %(name)s.", name=user.display_name))
+                return redirect(url_for("admin.accounts"))
+    departments = db.session.scalars(select(Department).order_by(Department.name))
+    return render_template("admin/new_account.html", errors=errors, form=form, roles=list(Role),
+                           merchants=_merchant_choices(), departments=list(departments),
+                           merchant_roles=list(MerchantRole)), (422 if errors else 200)

@@ -1,0 +1,131 @@
+"""Configuration comes from the environment only.
+
+`load_config` is a plain function so that every rule here is tested without an app.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+ENVIRONMENTS = ("development", "production", "test")
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable deployment."""
+
+
+def database_url(raw: str | None, instance_path: Path) -> str:
+    """Normalise DATABASE_URL to a SQLAlchemy URL with the driver we ship (psycopg 3)."""
+    if not raw:
+        return f"sqlite:///{instance_path / 'linli.sqlite3'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix):]
+    if raw.startswith(("postgresql+psycopg://", "sqlite:")):
+        return raw
+    raise ConfigError(f"DATABASE_URL must be a PostgreSQL or SQLite URL, not {raw.split(':', 1)[0]}")
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """The embedded default keeps one generated key so sessions survive restarts."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: two workers starting together must agree on one key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"not a boolean: {value!r}")
+
+
+def engine_options(db_url: str) -> dict:
+    if db_url.startswith("sqlite"):
+        # check_same_thread is off because gthread workers share the pool; the busy
+        # timeout (set per connection in core.db) serialises writers instead of failing.
+        return {"connect_args": {"check_same_thread": False, "timeout": 30}}
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+
+
+def load_config(environ: Mapping[str, str], instance_path: Path) -> dict:
+    env = environ.get("LINLI_ENV", "development")
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"LINLI_ENV must be one of {', '.join(ENVIRONMENTS)}")
+    production = env == "production"
+
+    secret = environ.get("SECRET_KEY")
+    if not secret:
+        if production:
+            raise ConfigError("SECRET_KEY is required in production")
+        secret = _instance_secret(instance_path)
+
+    tz_name = environ.get("LINLI_TIMEZONE", DEFAULT_TIMEZONE)
+    try:
+        ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"unknown time zone {tz_name!r}") from exc
+
+    db_url = database_url(environ.get("DATABASE_URL"), instance_path)
+    redis_url = environ.get("REDIS_URL") or None
+    secure_cookies = _flag(environ.get("LINLI_SECURE_COOKIES"), production)
+
+    return {
+        "LINLI_ENV": env,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": db_url,
+        "REDIS_URL": redis_url,
+        "LINLI_TIMEZONE": tz_name,
+        "LINLI_PROXY_COUNT": int(environ.get("LINLI_PROXY_COUNT", "0")),
+        # Sessions: residents stay signed in on their own phone for a month.
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        "SESSION_COOKIE_NAME": "linli_session",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # A PWA stays open for hours: the CSRF token lives as long as the session.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_SSL_STRICT": secure_cookies,
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # If Redis goes away, keep limiting per process rather than failing requests.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_ENABLED": _flag(environ.get("LINLI_RATELIMIT"), True),
+        "LOGIN_RATE_LIMIT": environ.get("LINLI_LOGIN_RATE_LIMIT", "10 per minute"),
+        "MAX_CONTENT_LENGTH": int(environ.get("LINLI_MAX_UPLOAD_BYTES", str(12 * 1024 * 1024))),
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_TIMEZONE": "UTC",
+        "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
+        "LANGUAGES": {"en": "English", "zh": "简体中文"},
+        "SQLALCHEMY_RECORD_QUERIES": False,
+        "API_TITLE": "Linli",
+        "API_VERSION": "1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": "/vendor/swagger-ui-dist/",
+    }

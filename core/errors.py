@@ -1,0 +1,121 @@
+"""One error format: RFC 9457 problem+json for the API, HTML pages for the PWA's pages."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from core.problems import Conflict, Forbidden, NotFound, Problem, Unauthorized, ValidationFailed
+
+PROBLEM_JSON = "application/problem+json"
+
+_TYPES = {
+    400: "/problems/bad-request",
+    401: "/problems/unauthorized",
+    403: "/problems/forbidden",
+    404: "/problems/not-found",
+    405: "/problems/method-not-allowed",
+    409: "/problems/conflict",
+    413: "/problems/too-large",
+    415: "/problems/unsupported-media-type",
+    422: "/problems/validation",
+    429: "/problems/rate-limited",
+    500: "/problems/internal",
+}
+
+
+# One title per problem type, whether a domain error or Werkzeug raised it.
+_TITLES = {cls.status: cls.title for cls in (Unauthorized, Forbidden, NotFound, Conflict, ValidationFailed)}
+
+
+def wants_problem_json() -> bool:
+    if request.path.startswith("/api/") or request.is_json:
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json", PROBLEM_JSON])
+    return best in ("application/json", PROBLEM_JSON)
+
+
+def problem_response(body: dict, headers: dict | None = None):
+    response = jsonify(body)
+    response.status_code = body["status"]
+    response.mimetype = PROBLEM_JSON
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def _field_errors(messages) -> dict | None:
+    """webargs nests messages by location ({"json": {...}}); clients want the fields."""
+    if not isinstance(messages, dict):
+        return None
+    if len(messages) == 1:
+        (only,) = messages.values()
+        return only if isinstance(only, dict) else {"_body": only}
+    return messages
+
+
+def http_problem(error: HTTPException) -> dict:
+    status = error.code or 500
+    body = {
+        "type": _TYPES.get(status, f"/problems/http-{status}"),
+        "title": _TITLES.get(status, error.name),
+        "status": status,
+        "detail": error.description if status < 500 else "An unexpected error occurred.",
+    }
+    data = getattr(error, "data", None) or {}
+    errors = data.get("errors") or _field_errors(data.get("messages"))
+    if errors:
+        body["errors"] = errors
+        if status == 400 and errors == {"_body": ["Invalid JSON body."]}:
+            body["detail"] = "The request body is not valid JSON."
+        elif status == 422:
+            body["detail"] = "Some fields are invalid; see errors."
+    return body
+
+
+def _extra_headers(error: HTTPException) -> dict:
+    # Keep Allow (405), Retry-After (429) and similar; the body type is ours.
+    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+    headers.update((getattr(error, "data", None) or {}).get("headers") or {})
+    return headers
+
+
+def handle_http_exception(error: HTTPException):
+    if isinstance(error, CSRFError):
+        body = {
+            "type": "/problems/csrf",
+            "title": "Security check failed",
+            "status": 400,
+            "detail": error.description,
+        }
+        if wants_problem_json():
+            return problem_response(body)
+        return render_template("errors/error.html", status=400,
+                               message=_("This page expired. Please go back, reload and try again.")), 400
+    body = http_problem(error)
+    if wants_problem_json():
+        return problem_response(body, _extra_headers(error))
+    return render_template("errors/error.html", status=body["status"], message=None), body["status"], \
+        _extra_headers(error)
+
+
+def handle_problem(error: Problem):
+    if wants_problem_json():
+        return problem_response(error.to_dict())
+    return render_template("errors/error.html", status=error.status, message=error.detail), error.status
+
+
+def handle_unexpected(error: Exception):
+    # Logged with the trace for us; the client sees nothing of it.
+    from flask import current_app
+
+    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    return handle_http_exception(InternalServerError())
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Problem, handle_problem)
+    app.register_error_handler(Exception, handle_unexpected)

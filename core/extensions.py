@@ -1,0 +1,31 @@
+"""Extension singletons, bound to an app in core.app.create_app."""
+
+from __future__ import annotations
+
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_smorest import Api as _Api
+from flask_wtf.csrf import CSRFProtect
+
+from core.db import db
+
+__all__ = ["Api", "babel", "csrf", "db", "limiter", "login_manager", "migrate"]
+
+
+class Api(_Api):
+    def handle_http_exception(self, error):
+        # flask-smorest registers its own JSON handler; route it to our problem format.
+        from core.errors import handle_http_exception
+
+        return handle_http_exception(error)
+
+
+babel = Babel()
+csrf = CSRFProtect()
+login_manager = LoginManager()
+migrate = Migrate()
+# No default limits: only the endpoints that need one (sign-in, sign-up) pay for a check.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

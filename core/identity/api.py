@@ -1,0 +1,162 @@
+"""/api/auth and /api/me: sign-up, sign-in, preferences."""
+
+from __future__ import annotations
+
+from flask import current_app, request, session
+from flask.views import MethodView
+from flask_login import current_user, login_user, logout_user
+from flask_smorest import Blueprint
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import select
+
+from core.db import db, utcnow
+from core.extensions import limiter
+from core.identity import operations
+from core.identity.access import roles_required, signed_in
+from core.identity.models import Department, Role, User
+from core.identity.schemas import (
+    AccountIn,
+    AccountQuery,
+    CsrfOut,
+    DepartmentOut,
+    LoginIn,
+    PasswordChangeIn,
+    PreferencesIn,
+    SignUpIn,
+    UserOut,
+)
+from core.pagination import SelectPage
+
+blp = Blueprint("auth", __name__, url_prefix="/api", description="Accounts, sign-in and preferences")
+
+
+def login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def identifier_key() -> str:
+    # A second bucket per account name, so one attacker rotating IPs still hits a wall.
+    body = request.get_json(silent=True) if request.is_json else request.form
+    raw = body.get("identifier") if isinstance(body, dict) or hasattr(body, "get") else None
+    return f"ident:{str(raw).strip().lower()[:254]}" if raw else "ident:-"
+
+
+# Sign-in starts a fresh session, so the client gets its new CSRF token in this header.
+CSRF_HEADER = "X-CSRFToken"
+
+
+def start_session(user: User, remember: bool = True) -> None:
+    session.clear()  # no pre-login state (or fixated token) survives sign-in
+    session.permanent = remember
+    login_user(user, remember=False)
+
+
+@blp.route("/auth/csrf")
+class Csrf(MethodView):
+    @blp.response(200, CsrfOut)
+    def get(self):
+        """A CSRF token for this session, to send as the X-CSRFToken header"""
+        return {"csrf_token": generate_csrf()}
+
+
+@blp.route("/auth/signup")
+class SignUp(MethodView):
+    decorators = [limiter.limit(login_limit, methods=["POST"])]
+
+    @blp.arguments(SignUpIn)
+    @blp.response(201, UserOut)
+    def post(self, data):
+        """Create a resident account and sign in"""
+        user = operations.sign_up_resident(**data)
+        db.session.commit()
+        start_session(user)
+        return user, 201, {CSRF_HEADER: generate_csrf()}
+
+
+@blp.route("/auth/login")
+class Login(MethodView):
+    decorators = [limiter.limit(login_limit, methods=["POST"]),
+                  limiter.limit(login_limit, key_func=identifier_key, methods=["POST"])]
+
+    @blp.arguments(LoginIn)
+    @blp.response(200, UserOut)
+    def post(self, data):
+        """Sign in with an email address or mobile number"""
+        user = operations.authenticate(data["identifier"], data["password"], now=utcnow())
+        db.session.commit()
+        start_session(user, data["remember"])
+        return user, 200, {CSRF_HEADER: generate_csrf()}
+
+
+@blp.route("/auth/logout")
+class Logout(MethodView):
+    @blp.response(204)
+    def post(self):
+        """Sign out of this device"""
+        logout_user()
+        session.clear()
+
+
+@blp.route("/me")
+class Me(MethodView):
+    decorators = [signed_in]
+
+    @blp.response(200, UserOut)
+    def get(self):
+        """My account"""
+        return current_user
+
+    @blp.arguments(PreferencesIn)
+    @blp.response(200, UserOut)
+    def patch(self, data):
+        """Change my name, language or large-text mode"""
+        user = operations.update_preferences(current_user, **data)
+        db.session.commit()
+        return user
+
+
+@blp.route("/me/password")
+class MyPassword(MethodView):
+    decorators = [signed_in]
+
+    @blp.arguments(PasswordChangeIn)
+    @blp.response(204)
+    def post(self, data):
+        """Change my password; other devices are signed out"""
+        user = operations.change_password(current_user, current=data["current_password"], new=data["new_password"])
+        db.session.commit()
+        login_user(user)
+
+
+@blp.route("/admin/accounts")
+class Accounts(MethodView):
+    decorators = [roles_required(Role.ADMIN)]
+
+    @blp.arguments(AccountQuery, location="query")
+    @blp.response(200, UserOut(many=True))
+    @blp.paginate(SelectPage)
+    def get(self, query):
+        """List accounts, newest first"""
+        stmt = select(User).order_by(User.id.desc())
+        if "role" in query:
+            stmt = stmt.where(User.role == query["role"])
+        return stmt
+
+    @blp.arguments(AccountIn)
+    @blp.response(201, UserOut)
+    def post(self, data):
+        """Create a merchant, staff, admin or resident account"""
+        user = operations.create_account(**data)
+        db.session.commit()
+        return user
+
+
+@blp.route("/departments")
+class Departments(MethodView):
+    decorators = [signed_in]
+
+    @blp.response(200, DepartmentOut(many=True))
+    @blp.paginate(SelectPage)
+    def get(self):
+        """The district's departments"""
+        return select(Department).order_by(Department.name)

@@ -1,0 +1,78 @@
+"""Accounts, roles and the departments service staff belong to."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import UTCDateTime, db, utcnow
+
+
+class Role(enum.StrEnum):
+    RESIDENT = "resident"
+    MERCHANT = "merchant"
+    STAFF = "staff"
+    ADMIN = "admin"
+
+
+class MerchantRole(enum.StrEnum):
+    OWNER = "owner"
+    CASHIER = "cashier"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    # Stored by value, checked by the database on every engine.
+    return Enum(cls, name=name, values_callable=lambda e: [m.value for m in e],
+                native_enum=False, create_constraint=True, length=16)
+
+
+class Department(db.Model):
+    __tablename__ = "department"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+    __table_args__ = (
+        CheckConstraint("email IS NOT NULL OR phone IS NOT NULL", name="has_identifier"),
+        # A merchant account always belongs to one business with one role in it; staff to a department.
+        CheckConstraint("(role = 'merchant') = (merchant_id IS NOT NULL AND merchant_role IS NOT NULL)",
+                        name="merchant_membership"),
+        CheckConstraint("(role = 'staff') = (department_id IS NOT NULL)", name="staff_department"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(80))
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"), index=True)
+    # String FK: the merchant domain owns that table and imports us, not the other way.
+    merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchant.id", ondelete="RESTRICT"), index=True)
+    merchant_role: Mapped[MerchantRole | None] = mapped_column(_enum(MerchantRole, "merchant_role"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id", ondelete="RESTRICT"), index=True)
+    locale: Mapped[str | None] = mapped_column(String(8))
+    large_text: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+    # Bumped on password change so every other signed-in device is signed out.
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def identifier(self) -> str:
+        return self.email or self.phone or ""

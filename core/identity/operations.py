@@ -1,0 +1,134 @@
+"""Account use cases. They flush; the caller (a view or a CLI command) commits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from core.db import db
+from core.identity.models import Department, MerchantRole, Role, User
+from core.identity.passwords import hash_password, verify_password
+from core.identity.rules import BadIdentifier, normalize_identifier, password_problems
+from core.problems import AlreadyRegistered, InvalidCredentials, ValidationFailed
+
+SUPPORTED_LOCALES = ("en", "zh")
+
+
+def _checked_identifier(raw: str):
+    try:
+        return normalize_identifier(raw)
+    except BadIdentifier as exc:
+        raise ValidationFailed(str(exc), errors={"identifier": [str(exc)]}) from exc
+
+
+def _checked_password(password: str, identifier: str) -> None:
+    problems = password_problems(password, identifier)
+    if problems:
+        raise ValidationFailed(problems[0], errors={"password": problems})
+
+
+def _merchant_exists(merchant_id: int) -> bool:
+    # Through the table, not the model: the merchant domain depends on us, not we on it.
+    merchant = db.metadata.tables["merchant"]
+    return db.session.scalar(select(merchant.c.id).where(merchant.c.id == merchant_id)) is not None
+
+
+def find_by_identifier(raw: str) -> User | None:
+    try:
+        ident = normalize_identifier(raw)
+    except BadIdentifier:
+        return None
+    column = User.email if ident.kind == "email" else User.phone
+    return db.session.scalar(select(User).where(column == ident.value))
+
+
+def create_account(*, role: Role, identifier: str, password: str, display_name: str,
+                   merchant_id: int | None = None, merchant_role: MerchantRole | None = None,
+                   department_id: int | None = None, locale: str | None = None,
+                   password_hash: str | None = None) -> User:
+    """Create any account; the database's constraints keep role and membership consistent."""
+    ident = _checked_identifier(identifier)
+    if password_hash is None:
+        _checked_password(password, ident.value)
+        password_hash = hash_password(password)
+    if role is Role.MERCHANT and (merchant_id is None or merchant_role is None):
+        raise ValidationFailed("A merchant account needs a business and a role in it.",
+                               errors={"merchant_id": ["Required for merchant accounts."]})
+    if role is Role.STAFF and department_id is None:
+        raise ValidationFailed("A staff account needs a department.",
+                               errors={"department_id": ["Required for staff accounts."]})
+    if role is Role.MERCHANT and not _merchant_exists(merchant_id):
+        raise ValidationFailed("No such business.", errors={"merchant_id": ["No such business."]})
+    if role is Role.STAFF and db.session.get(Department, department_id) is None:
+        raise ValidationFailed("No such department.", errors={"department_id": ["No such department."]})
+    user = User(
+        role=role, display_name=display_name.strip(), password_hash=password_hash,
+        email=ident.value if ident.kind == "email" else None,
+        phone=ident.value if ident.kind == "phone" else None,
+        merchant_id=merchant_id if role is Role.MERCHANT else None,
+        merchant_role=merchant_role if role is Role.MERCHANT else None,
+        department_id=department_id if role is Role.STAFF else None,
+        locale=locale if locale in SUPPORTED_LOCALES else None,
+    )
+    # A savepoint: a duplicate must not poison the caller's transaction.
+    try:
+        with db.session.begin_nested():
+            db.session.add(user)
+    except IntegrityError as exc:
+        raise AlreadyRegistered(f"An account with this {'email' if ident.kind == 'email' else 'mobile number'}"
+                                " already exists.", errors={"identifier": ["Already registered."]}) from exc
+    return user
+
+
+def sign_up_resident(*, identifier: str, password: str, display_name: str, locale: str | None = None) -> User:
+    return create_account(role=Role.RESIDENT, identifier=identifier, password=password,
+                          display_name=display_name, locale=locale)
+
+
+def authenticate(identifier: str, password: str, *, now: datetime) -> User:
+    user = find_by_identifier(identifier)
+    ok, new_hash = verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or not user.active:
+        raise InvalidCredentials("The account or the password is wrong.")
+    if new_hash:
+        user.password_hash = new_hash
+    user.last_login_at = now
+    return user
+
+
+def update_preferences(user: User, *, display_name: str | None = None, locale: str | None = None,
+                       large_text: bool | None = None) -> User:
+    if display_name is not None:
+        user.display_name = display_name.strip()
+    if locale is not None:
+        if locale not in SUPPORTED_LOCALES:
+            raise ValidationFailed("Unsupported language.", errors={"locale": ["Unsupported language."]})
+        user.locale = locale
+    if large_text is not None:
+        user.large_text = large_text
+    db.session.flush()
+    return user
+
+
+def change_password(user: User, *, current: str, new: str) -> User:
+    ok, _ = verify_password(user.password_hash, current)
+    if not ok:
+        raise InvalidCredentials("The current password is wrong.", errors={"current_password": ["Wrong password."]})
+    _checked_password(new, user.identifier)
+    user.password_hash = hash_password(new)
+    user.session_version += 1
+    db.session.flush()
+    return user
+
+
+def load_session_user(session_id: str) -> User | None:
+    """Flask-Login's loader: '<id>:<version>' so a password change ends other sessions."""
+    user_id, _, version = session_id.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_version != int(version):
+        return None
+    return user

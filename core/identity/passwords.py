@@ -1,0 +1,34 @@
+"""Argon2id password hashing (argon2-cffi's RFC 9106 profile)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+@cache
+def _dummy_hash() -> str:
+    return _hasher.hash("linli-dummy-password")
+
+
+def verify_password(stored: str | None, password: str) -> tuple[bool, str | None]:
+    """(matches, new hash if the stored one uses outdated parameters).
+
+    With no stored hash we still pay for one verification so that the response time
+    does not tell whether an account exists.
+    """
+    try:
+        _hasher.verify(stored or _dummy_hash(), password)
+    except (VerificationError, InvalidHashError):
+        return False, None
+    if stored is None:
+        return False, None
+    return True, (_hasher.hash(password) if _hasher.check_needs_rehash(stored) else None)

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from core.identity.models import MerchantRole, Role
+from core.schemas import Boolean, Integer, StrictSchema
+
+
+class SignUpIn(StrictSchema):
+    identifier = fields.String(required=True, validate=validate.Length(min=3, max=254),
+                               metadata={"description": "Email address or mobile number"})
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
+    display_name = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    locale = fields.String(validate=validate.OneOf(["en", "zh"]))
+
+
+class LoginIn(StrictSchema):
+    identifier = fields.String(required=True, validate=validate.Length(min=3, max=254))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
+    remember = Boolean(load_default=True)
+
+
+class PreferencesIn(StrictSchema):
+    display_name = fields.String(validate=validate.Length(min=1, max=80))
+    locale = fields.String(validate=validate.OneOf(["en", "zh"]))
+    large_text = Boolean()
+
+
+class PasswordChangeIn(StrictSchema):
+    current_password = fields.String(required=True, load_only=True)
+    new_password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
+
+
+class UserOut(StrictSchema):
+    id = Integer(dump_only=True)
+    display_name = fields.String()
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    role = fields.Enum(Role, by_value=True)
+    merchant_id = Integer(allow_none=True)
+    merchant_role = fields.Enum(MerchantRole, by_value=True, allow_none=True)
+    department_id = Integer(allow_none=True)
+    locale = fields.String(allow_none=True)
+    large_text = fields.Boolean()
+    created_at = fields.AwareDateTime()
+
+
+class AccountIn(StrictSchema):
+    """What an admin gives to create a merchant, staff or admin account."""
+
+    role = fields.Enum(Role, by_value=True, required=True)
+    identifier = fields.String(required=True, validate=validate.Length(min=3, max=254))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
+    display_name = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    merchant_id = Integer()
+    merchant_role = fields.Enum(MerchantRole, by_value=True)
+    department_id = Integer()
+
+
+class AccountQuery(StrictSchema):
+    role = fields.Enum(Role, by_value=True)
+
+
+class CsrfOut(StrictSchema):
+    csrf_token = fields.String()
+
+
+class DepartmentOut(StrictSchema):
+    id = Integer()
+    name = fields.String()

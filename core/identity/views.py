@@ -1,0 +1,90 @@
+"""Sign-in, sign-up and sign-out pages of the PWA (plain forms: they work without JavaScript)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, logout_user
+
+from core.db import db, utcnow
+from core.extensions import limiter
+from core.identity import operations
+from core.identity.api import identifier_key, login_limit, start_session
+from core.problems import Problem
+
+web = Blueprint("identity", __name__)
+
+
+def _safe_next(target: str | None) -> str | None:
+    # Only same-site paths: an open redirect would turn our sign-in page into a phishing tool.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+@web.route("/login", methods=["GET", "POST"])
+@limiter.limit(login_limit, methods=["POST"])
+@limiter.limit(login_limit, key_func=identifier_key, methods=["POST"])
+def login():
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(url_for("core.home"))
+    error = None
+    if request.method == "POST":
+        try:
+            user = operations.authenticate(request.form.get("identifier", ""),
+                                           request.form.get("password", ""), now=utcnow())
+        except Problem:
+            error = _("The account or the password is wrong.")
+        else:
+            db.session.commit()
+            start_session(user, remember=True)
+            return redirect(_safe_next(request.args.get("next")) or url_for("core.home"))
+    status = 401 if error else 200
+    return render_template("identity/login.html", error=error,
+                           identifier=request.form.get("identifier", "")), status
+
+
+@web.route("/signup", methods=["GET", "POST"])
+@limiter.limit(login_limit, methods=["POST"])
+def signup():
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        form = request.form
+        try:
+            user = operations.sign_up_resident(
+                identifier=form.get("identifier", ""), password=form.get("password", ""),
+                display_name=form.get("display_name", "").strip() or _("Neighbour"),
+                locale=session.get("locale") or request.cookies.get("linli_lang"))
+        except Problem as problem:
+            errors = problem.errors or {"_": [problem.detail]}
+        else:
+            db.session.commit()
+            start_session(user)
+            return redirect(url_for("core.home"))
+    return render_template("identity/signup.html", errors=errors, form=request.form), (422 if errors else 200)
+
+
+@web.post("/logout")
+def logout():
+    logout_user()
+    session.clear()
+    return redirect(url_for("identity.login"))
+
+
+def init_login_manager(app) -> None:
+    from core.extensions import login_manager
+
+    login_manager.init_app(app)
+    login_manager.login_view = "identity.login"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(operations.load_session_user)
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        from core.errors import wants_problem_json
+        from core.problems import Unauthorized
+
+        if wants_problem_json():
+            raise Unauthorized("Please sign in first.")
+        return redirect(url_for("identity.login", next=request.full_path.rstrip("?")))
+

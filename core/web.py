@@ -1,0 +1,202 @@
+"""The PWA shell: home page per role, preferences, manifest, service worker, health."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask_babel import lazy_gettext
+from flask_login import current_user
+from sqlalchemy import text
+
+from core.config import PROJECT_ROOT
+from core.db import db
+from core.errors import problem_response
+from core.identity.access import roles_required
+from core.identity.models import MerchantRole, Role
+from core.identity.operations import update_preferences
+from core.identity.rules import home_endpoint
+
+web = Blueprint("core", __name__)
+
+LANG_COOKIE = "linli_lang"
+LARGE_COOKIE = "linli_large"
+ONE_YEAR_S = 365 * 24 * 3600
+# Front-end packages installed by npm that pages may load; nothing else under node_modules is served.
+VENDOR_PACKAGES = frozenset({"swagger-ui-dist"})
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    if current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    cookie = request.cookies.get(LANG_COOKIE)
+    if cookie in languages:
+        return cookie
+    return request.accept_languages.best_match(list(languages), default="en")
+
+
+def large_text_enabled() -> bool:
+    if current_user.is_authenticated:
+        return current_user.large_text
+    return request.cookies.get(LARGE_COOKIE) == "1"
+
+
+ROLE_LABELS = {
+    Role.RESIDENT: lazy_gettext("Resident"),
+    Role.MERCHANT: lazy_gettext("Merchant"),
+    Role.STAFF: lazy_gettext("Service staff"),
+    Role.ADMIN: lazy_gettext("Administrator"),
+    MerchantRole.OWNER: lazy_gettext("Owner"),
+    MerchantRole.CASHIER: lazy_gettext("Cashier"),
+}
+
+
+def role_label(role) -> str:
+    return ROLE_LABELS.get(role, str(role))
+
+
+@web.app_context_processor
+def shell_context():
+    return {"large_text": large_text_enabled(), "languages": current_app.config["LANGUAGES"],
+            "current_locale": select_locale(), "role_label": role_label}
+
+
+def _back() -> str:
+    target = request.form.get("next") or request.referrer or url_for("core.home")
+    if target.startswith(request.host_url):
+        target = "/" + target[len(request.host_url):]
+    return target if target.startswith("/") and not target.startswith("//") else url_for("core.home")
+
+
+@web.post("/prefs/language")
+def set_language():
+    locale = request.form.get("locale", "")
+    if locale not in current_app.config["LANGUAGES"]:
+        abort(422)
+    if current_user.is_authenticated:
+        update_preferences(current_user, locale=locale)
+        db.session.commit()
+    response = redirect(_back())
+    response.set_cookie(LANG_COOKIE, locale, max_age=ONE_YEAR_S, samesite="Lax", httponly=True,
+                        secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
+
+
+@web.post("/prefs/large-text")
+def set_large_text():
+    value = request.form.get("large_text")
+    if value not in ("on", "off"):
+        abort(422)
+    if current_user.is_authenticated:
+        update_preferences(current_user, large_text=value == "on")
+        db.session.commit()
+    response = redirect(_back())
+    response.set_cookie(LARGE_COOKIE, "1" if value == "on" else "0", max_age=ONE_YEAR_S, samesite="Lax",
+                        httponly=True, secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
+
+
+@web.get("/")
+def home():
+    if current_user.is_authenticated:
+        return redirect(url_for(home_endpoint(current_user.role)))
+    return render_template("core/welcome.html")
+
+
+@web.get("/resident")
+@roles_required(Role.RESIDENT)
+def home_resident():
+    return render_template("core/home_resident.html")
+
+
+@web.get("/merchant")
+@roles_required(Role.MERCHANT)
+def home_merchant():
+    return render_template("core/home_merchant.html")
+
+
+@web.get("/staff")
+@roles_required(Role.STAFF)
+def home_staff():
+    return render_template("core/home_staff.html")
+
+
+@web.get("/admin")
+@roles_required(Role.ADMIN)
+def home_admin():
+    return render_template("core/home_admin.html")
+
+
+@web.get("/offline")
+def offline():
+    return render_template("core/offline.html")
+
+
+@web.get("/manifest.webmanifest")
+def manifest():
+    response = current_app.response_class(render_template("core/manifest.webmanifest"),
+                                          mimetype="application/manifest+json")
+    response.cache_control.max_age = 3600
+    return response
+
+
+@web.get("/sw.js")
+def service_worker():
+    # Served from the root so that its scope covers every page.
+    response = send_from_directory(current_app.static_folder, "js/sw.js", mimetype="text/javascript")
+    response.cache_control.no_cache = True
+    return response
+
+
+@web.get("/vendor/<package>/<path:filename>")
+def vendor(package: str, filename: str):
+    if package not in VENDOR_PACKAGES:
+        abort(404)
+    return send_from_directory(PROJECT_ROOT / "node_modules" / package, filename, max_age=86400)
+
+
+@web.get("/healthz")
+def healthz():
+    return jsonify(status="ok")
+
+
+@web.get("/readyz")
+def readyz():
+    checks = {}
+    try:
+        db.session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception:  # noqa: BLE001 - any failure means "not ready", reported, not raised
+        current_app.logger.warning("readiness: database unreachable", exc_info=True)
+        checks["database"] = "unreachable"
+    if current_app.config["REDIS_URL"]:
+        try:
+            redis_client().ping()
+            checks["redis"] = "ok"
+        except Exception:  # noqa: BLE001
+            current_app.logger.warning("readiness: redis unreachable", exc_info=True)
+            checks["redis"] = "unreachable"
+    if all(v == "ok" for v in checks.values()):
+        return jsonify(status="ready", checks=checks)
+    return problem_response({"type": "/problems/not-ready", "title": "Service Unavailable", "status": 503,
+                             "detail": "A dependency is unreachable.", "checks": checks})
+
+
+def redis_client():
+    """One client per process, created on first use."""
+    import redis
+
+    client = current_app.extensions.get("linli_redis")
+    if client is None:
+        client = redis.Redis.from_url(current_app.config["REDIS_URL"], socket_timeout=2, socket_connect_timeout=2)
+        current_app.extensions["linli_redis"] = client
+    return client

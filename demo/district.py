@@ -1,0 +1,107 @@
+"""The demo district: Dongming Road's community centre, five food businesses, every role."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from core.db import db
+from core.identity.models import Department, MerchantRole, Role, User
+from core.identity.operations import create_account
+from core.identity.passwords import hash_password
+from geofence.models import Fence, FenceKind
+from merchant.models import Campaign, CampaignStatus, DiscountKind, Merchant
+from services.models import Category
+
+DEMO_PASSWORD = "neighbour-2026"
+CENTRE = (31.1600, 121.5010)  # lat, lon of the demo community centre
+
+DEMO_ACCOUNTS = [
+    ("resident@linli.demo", Role.RESIDENT, "Li Wei"),
+    ("13800138000", Role.RESIDENT, "Wang Fang"),
+    ("owner@noodles.linli.demo", Role.MERCHANT, "Chen Jun"),
+    ("cashier@noodles.linli.demo", Role.MERCHANT, "Zhao Min"),
+    ("staff@linli.demo", Role.STAFF, "Sun Lei"),
+    ("admin@linli.demo", Role.ADMIN, "Zhou Hui"),
+]
+
+DEPARTMENTS = ["Roads and Lighting", "Water and Drainage", "Sanitation", "Parks and Greenery"]
+
+CATEGORIES = [
+    ("streetlight", "Broken streetlight", "Streets", "Roads and Lighting", 48, "lamp",
+     ["light", "dark", "lamp"]),
+    ("pothole", "Pothole or broken pavement", "Streets", "Roads and Lighting", 72, "road", ["road", "pavement"]),
+    ("drain", "Blocked drain", "Water", "Water and Drainage", 24, "drop", ["water", "flood", "drain"]),
+    ("litter", "Litter or overflowing bin", "Cleanliness", "Sanitation", 24, "bin", ["rubbish", "bin"]),
+    ("tree", "Fallen tree or branch", "Green spaces", "Parks and Greenery", 48, "tree", ["tree", "branch"]),
+]
+
+# name, tags, offset north/east of the centre in metres, campaign title, discount, min spend
+MERCHANTS = [
+    ("Old Shanghai Noodles", ["noodles", "breakfast"], (60, -40), "¥5 off any bowl", ("amount", 500), 2000),
+    ("Dongming Tea House", ["tea", "dessert"], (-80, 30), "20% off tea, up to ¥10", ("percent", 20, 1000), 0),
+    ("Golden Crust Bakery", ["bakery", "breakfast"], (120, 90), "¥3 off fresh bread", ("amount", 300), 1000),
+    ("Auntie Xu's Dumplings", ["dumplings", "noodles"], (-40, -110), "¥8 off a family set", ("amount", 800), 5000),
+    ("Night Market Skewers", ["bbq", "late-night"], (150, -150), "15% off after work, up to ¥15",
+     ("percent", 15, 1500), 3000),
+]
+
+
+def _offset(lat: float, lon: float, north_m: float, east_m: float) -> tuple[float, float]:
+    # Small offsets only: a flat-earth step is exact enough for 200 m around the centre.
+    from math import cos, radians
+
+    return lat + north_m / 111_320, lon + east_m / (111_320 * cos(radians(lat)))
+
+
+def load_demo(*, now: datetime) -> dict[str, int] | None:
+    """Create the district; None if it is already there."""
+    if db.session.scalar(select(User.id).where(User.email == "admin@linli.demo")) is not None:
+        return None
+    departments = {name: Department(name=name) for name in DEPARTMENTS}
+    db.session.add_all(departments.values())
+    db.session.flush()
+
+    for code, name, group, dept, sla, icon, keywords in CATEGORIES:
+        db.session.add(Category(code=code, name=name, group=group, department_id=departments[dept].id,
+                                sla_hours=sla, icon=icon, keywords=keywords,
+                                description=f"Report a {name.lower()} in the district.",
+                                allow_anonymous=code == "litter"))
+
+    db.session.add(Fence(name="Dongming Community Centre", kind=FenceKind.CIRCLE,
+                         center_lat=CENTRE[0], center_lon=CENTRE[1], radius_m=300))
+
+    merchants = []
+    for name, tags, (north, east), title, discount, min_spend in MERCHANTS:
+        lat, lon = _offset(*CENTRE, north, east)
+        merchant = Merchant(name=name, tags=tags, lat=lat, lon=lon, address=f"{abs(north) + 100} Dongming Road",
+                            opening_hours="Mon-Sun 07:00-21:00")
+        db.session.add(merchant)
+        db.session.flush()
+        merchants.append(merchant)
+        kind = DiscountKind(discount[0])
+        db.session.add(Campaign(
+            merchant_id=merchant.id, title=title, description=f"Welcome, neighbour! {title} at {name}.",
+            discount_kind=kind,
+            amount_off_cents=discount[1] if kind is DiscountKind.AMOUNT else None,
+            percent_off=discount[1] if kind is DiscountKind.PERCENT else None,
+            percent_cap_cents=discount[2] if kind is DiscountKind.PERCENT else None,
+            min_spend_cents=min_spend, starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=60),
+            coupon_valid_s=7 * 24 * 3600, inventory_total=200, remaining=200, per_resident_limit=1,
+            status=CampaignStatus.LIVE, tags=tags))
+
+    password_hash = hash_password(DEMO_PASSWORD)
+    noodles = merchants[0].id
+    extra = {
+        "owner@noodles.linli.demo": {"merchant_id": noodles, "merchant_role": MerchantRole.OWNER},
+        "cashier@noodles.linli.demo": {"merchant_id": noodles, "merchant_role": MerchantRole.CASHIER},
+        "staff@linli.demo": {"department_id": departments["Roads and Lighting"].id},
+    }
+    for identifier, role, name in DEMO_ACCOUNTS:
+        create_account(role=role, identifier=identifier, password=DEMO_PASSWORD, display_name=name,
+                       password_hash=password_hash, locale="zh" if identifier.isdigit() else None,
+                       **extra.get(identifier, {}))
+    db.session.flush()
+    return {"departments": len(DEPARTMENTS), "service categories": len(CATEGORIES), "geofences": 1,
+            "merchants": len(MERCHANTS), "live campaigns": len(MERCHANTS), "accounts": len(DEMO_ACCOUNTS)}

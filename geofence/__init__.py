@@ -1,0 +1,1 @@
+"""Geofences around community centres, where coupons may be airdropped."""

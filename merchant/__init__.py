@@ -1,0 +1,1 @@
+"""Merchant businesses and their coupon campaigns."""

@@ -1,0 +1,1 @@
+"""Service requests reported by residents and the work orders staff close."""

@@ -1,0 +1,29 @@
+// Linli PWA shell: registers the service worker and gives every fetch the CSRF token.
+(function () {
+  "use strict";
+  var meta = document.querySelector('meta[name="csrf-token"]');
+
+  // Pages call Linli.api(...) for JSON requests: the session cookie alone is never enough
+  // for a state change, the token from the page must come along.
+  window.Linli = {
+    csrfToken: function () { return meta ? meta.content : ""; },
+    api: function (path, options) {
+      options = options || {};
+      var headers = Object.assign({ "Accept": "application/json" }, options.headers || {});
+      if (options.body !== undefined && typeof options.body !== "string" && !(options.body instanceof FormData)) {
+        options.body = JSON.stringify(options.body);
+        headers["Content-Type"] = "application/json";
+      }
+      if ((options.method || "GET").toUpperCase() !== "GET") headers["X-CSRFToken"] = window.Linli.csrfToken();
+      return fetch(path, Object.assign({}, options, { headers: headers, credentials: "same-origin" }));
+    }
+  };
+
+  if ("serviceWorker" in navigator) {
+    window.addEventListener("load", function () {
+      navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function (err) {
+        console.warn("service worker not registered", err);
+      });
+    });
+  }
+})();

@@ -1,0 +1,224 @@
+"""Fixtures: a fresh app per test on SQLite and on PostgreSQL, a CSRF-aware client, factories.
+
+Every database test runs on both engines (the `database_url` fixture is parametrised).
+PostgreSQL, Redis and Chromium skip with a reason when missing, except with CI=true,
+where a missing one fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+# Before any app is built: tests never touch the developer's instance folder.
+_INSTANCE = tempfile.mkdtemp(prefix="linli-test-instance-")
+os.environ["LINLI_INSTANCE_PATH"] = _INSTANCE
+os.environ["SECRET_KEY"] = "test-secret-key"
+os.environ["LINLI_ENV"] = "test"
+for var in ("DATABASE_URL", "REDIS_URL"):
+    os.environ.pop(var, None)
+
+from core import create_app  # noqa: E402
+from core.db import db  # noqa: E402
+from core.identity.models import Department, MerchantRole, Role, User  # noqa: E402
+from core.identity.operations import create_account  # noqa: E402
+from core.identity.passwords import hash_password  # noqa: E402
+from merchant.models import Merchant  # noqa: E402
+
+CI = os.environ.get("CI", "").lower() == "true"
+PG_SERVER = os.environ.get("LINLI_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+REDIS_TEST_URL = os.environ.get("LINLI_TEST_REDIS", "redis://127.0.0.1:6379/15")
+TEST_PASSWORD = "correct horse battery"
+_TEST_HASH = hash_password(TEST_PASSWORD)
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+def unavailable(reason: str):
+    """Skip locally, fail in CI: CI must exercise every engine."""
+    if CI:
+        pytest.fail(f"{reason} (required when CI=true)", pytrace=False)
+    pytest.skip(reason)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(_INSTANCE, ignore_errors=True)
+
+
+# --- databases ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def postgresql_database():
+    admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    name = f"linli_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - any failure to reach the server is "unavailable"
+        admin.dispose()
+        unavailable(f"PostgreSQL not reachable at {PG_SERVER}: {exc.__class__.__name__}")
+    yield f"{PG_SERVER}/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_database(tmp_path_factory):
+    return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'linli.sqlite3'}"
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request):
+    url = request.getfixturevalue(f"{request.param}_database")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    return url
+
+
+def _empty_all_tables() -> None:
+    tables = [t.name for t in db.metadata.sorted_tables]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    else:
+        for name in reversed(tables):
+            db.session.execute(text(f"DELETE FROM {name}"))
+    db.session.commit()
+
+
+class CsrfClient(FlaskClient):
+    """A test client that behaves like our front end: it sends the CSRF token on every change."""
+
+    csrf_token: str | None = None
+
+    def open(self, *args, csrf: bool = True, **kwargs):
+        method = str(kwargs.get("method", "GET")).upper()
+        if csrf and method not in ("GET", "HEAD", "OPTIONS"):
+            if self.csrf_token is None:
+                self.csrf_token = super().open("/api/auth/csrf").get_json()["csrf_token"]
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers.setdefault("X-CSRFToken", self.csrf_token)
+            kwargs["headers"] = headers
+        response = super().open(*args, **kwargs)
+        if "X-CSRFToken" in response.headers:
+            self.csrf_token = response.headers["X-CSRFToken"]
+        return response
+
+
+@pytest.fixture
+def app(database_url):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+    app.test_client_class = CsrfClient
+    yield app
+    with app.app_context():
+        db.session.rollback()
+        _empty_all_tables()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+# --- factories -----------------------------------------------------------------------------
+
+_counter = iter(range(1, 10**9))
+
+
+@pytest.fixture
+def make_merchant(app):
+    def make(**fields) -> Merchant:
+        merchant = Merchant(**{"name": f"Shop {next(_counter)}", "address": "1 Dongming Road",
+                               "lat": 31.16, "lon": 121.50, "tags": ["noodles"], **fields})
+        db.session.add(merchant)
+        db.session.flush()
+        return merchant
+
+    return make
+
+
+@pytest.fixture
+def make_department(app):
+    def make(name: str | None = None) -> Department:
+        department = Department(name=name or f"Department {next(_counter)}")
+        db.session.add(department)
+        db.session.flush()
+        return department
+
+    return make
+
+
+@pytest.fixture
+def make_user(app, make_merchant, make_department):
+    """Create an account of any role (inside an app context); the password is TEST_PASSWORD."""
+
+    def make(role: Role = Role.RESIDENT, **fields) -> User:
+        n = next(_counter)
+        extra = {}
+        if role is Role.MERCHANT:
+            extra = {"merchant_id": fields.pop("merchant_id", None) or make_merchant().id,
+                     "merchant_role": fields.pop("merchant_role", MerchantRole.OWNER)}
+        if role is Role.STAFF:
+            extra = {"department_id": fields.pop("department_id", None) or make_department().id}
+        user = create_account(role=role, identifier=fields.pop("identifier", f"user{n}@example.org"),
+                              password=TEST_PASSWORD, password_hash=_TEST_HASH,
+                              display_name=fields.pop("display_name", f"User {n}"),
+                              locale=fields.pop("locale", None), **extra)
+        for name, value in fields.items():  # anything else is set on the model (e.g. active=False)
+            setattr(user, name, value)
+        db.session.flush()
+        return user
+
+    return make
+
+
+def login(app, identifier: str, password: str = TEST_PASSWORD) -> CsrfClient:
+    """A fresh client signed in as `identifier` (no app context is held around it)."""
+    client = app.test_client()
+    response = client.post("/api/auth/login", json={"identifier": identifier, "password": password})
+    assert response.status_code == 200, response.get_json()
+    return client
+
+
+@pytest.fixture
+def signed_in(app, make_user):
+    """signed_in(role) -> (client, user_id): a client signed in as a new account of that role."""
+
+    def make(role: Role = Role.RESIDENT, **fields):
+        with app.app_context():
+            user = make_user(role, **fields)
+            db.session.commit()
+            identifier, user_id = user.identifier, user.id
+        return login(app, identifier), user_id
+
+    return make
+
+
+def count(app, model) -> int:
+    from sqlalchemy import func, select
+
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    import redis
+
+    client = redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        unavailable(f"Redis not reachable at {REDIS_TEST_URL}: {exc.__class__.__name__}")
+    client.flushdb()
+    yield REDIS_TEST_URL
+    client.flushdb()

@@ -1,0 +1,1 @@
+"""The resident's card wallet of collected coupons."""
