@@ -57,16 +57,15 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    # Import every domain's models so that one metadata describes the whole schema.
+    import geofence.models  # noqa: F401
+    import merchant.models  # noqa: F401
+    import services.models  # noqa: F401
     from core.admin import web as admin_web
     from core.errors import register_error_handlers
     from core.identity.api import blp as auth_api
     from core.identity.views import web as identity_web
     from core.web import web as core_web
-
-    # Import every domain's models so that one metadata describes the whole schema.
-    import geofence.models  # noqa: F401
-    import merchant.models  # noqa: F401
-    import services.models  # noqa: F401
 
     api = app.extensions["linli_api"]
     api.register_blueprint(auth_api)

@@ -18,7 +18,8 @@ def draw(size: int, padding: float) -> Image.Image:
         base = o + s * 0.85
         top = base - h
         d.rectangle([x0, top + w * 0.35, x0 + w, base], fill=fill)
-        d.polygon([(x0 - w * 0.1, top + w * 0.4), (x0 + w / 2, top - w * 0.1), (x0 + w * 1.1, top + w * 0.4)], fill=fill)
+        roof = [(x0 - w * 0.1, top + w * 0.4), (x0 + w / 2, top - w * 0.1), (x0 + w * 1.1, top + w * 0.4)]
+        d.polygon(roof, fill=fill)
         d.rectangle([x0 + w * 0.38, base - h * 0.35, x0 + w * 0.62, base], fill=BRAND)
 
     house(o + s * 0.10, s * 0.38, s * 0.55, PAPER)

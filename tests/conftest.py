@@ -47,6 +47,14 @@ def unavailable(reason: str):
     pytest.skip(reason)
 
 
+def pytest_configure(config):
+    # Pages are checked in Chinese too: make sure the compiled catalogue matches the .po file.
+    from babel.messages.frontend import CommandLineInterface
+
+    CommandLineInterface().run(["pybabel", "-q", "compile", "-d",
+                                str(Path(__file__).resolve().parent.parent / "translations")])
+
+
 def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(_INSTANCE, ignore_errors=True)
 

@@ -6,8 +6,8 @@ from functools import wraps
 
 from flask_login import current_user
 
-from core.identity.models import Role
 from core.extensions import login_manager
+from core.identity.models import Role
 from core.problems import Forbidden
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from core.db import db
 from core.identity.models import Department, MerchantRole, Role, User
 from core.identity.passwords import hash_password, verify_password
-from core.identity.rules import BadIdentifier, normalize_identifier, password_problems
+from core.identity.rules import N_, BadIdentifier, normalize_identifier, password_problems
 from core.problems import AlreadyRegistered, InvalidCredentials, ValidationFailed
 
 SUPPORTED_LOCALES = ("en", "zh")
@@ -55,14 +55,14 @@ def create_account(*, role: Role, identifier: str, password: str, display_name: 
         password_hash = hash_password(password)
     if role is Role.MERCHANT and (merchant_id is None or merchant_role is None):
         raise ValidationFailed("A merchant account needs a business and a role in it.",
-                               errors={"merchant_id": ["Required for merchant accounts."]})
+                               errors={"merchant_id": [N_("Required for merchant accounts.")]})
     if role is Role.STAFF and department_id is None:
         raise ValidationFailed("A staff account needs a department.",
-                               errors={"department_id": ["Required for staff accounts."]})
+                               errors={"department_id": [N_("Required for staff accounts.")]})
     if role is Role.MERCHANT and not _merchant_exists(merchant_id):
-        raise ValidationFailed("No such business.", errors={"merchant_id": ["No such business."]})
+        raise ValidationFailed("No such business.", errors={"merchant_id": [N_("No such business.")]})
     if role is Role.STAFF and db.session.get(Department, department_id) is None:
-        raise ValidationFailed("No such department.", errors={"department_id": ["No such department."]})
+        raise ValidationFailed("No such department.", errors={"department_id": [N_("No such department.")]})
     user = User(
         role=role, display_name=display_name.strip(), password_hash=password_hash,
         email=ident.value if ident.kind == "email" else None,
@@ -78,7 +78,7 @@ def create_account(*, role: Role, identifier: str, password: str, display_name: 
             db.session.add(user)
     except IntegrityError as exc:
         raise AlreadyRegistered(f"An account with this {'email' if ident.kind == 'email' else 'mobile number'}"
-                                " already exists.", errors={"identifier": ["Already registered."]}) from exc
+                                " already exists.", errors={"identifier": [N_("Already registered.")]}) from exc
     return user
 
 
@@ -104,7 +104,7 @@ def update_preferences(user: User, *, display_name: str | None = None, locale: s
         user.display_name = display_name.strip()
     if locale is not None:
         if locale not in SUPPORTED_LOCALES:
-            raise ValidationFailed("Unsupported language.", errors={"locale": ["Unsupported language."]})
+            raise ValidationFailed("Unsupported language.", errors={"locale": [N_("Unsupported language.")]})
         user.locale = locale
     if large_text is not None:
         user.large_text = large_text
@@ -115,7 +115,7 @@ def update_preferences(user: User, *, display_name: str | None = None, locale: s
 def change_password(user: User, *, current: str, new: str) -> User:
     ok, _ = verify_password(user.password_hash, current)
     if not ok:
-        raise InvalidCredentials("The current password is wrong.", errors={"current_password": ["Wrong password."]})
+        raise InvalidCredentials("The current password is wrong.", errors={"current_password": [N_("Wrong password.")]})
     _checked_password(new, user.identifier)
     user.password_hash = hash_password(new)
     user.session_version += 1

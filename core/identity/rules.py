@@ -8,10 +8,15 @@ from dataclasses import dataclass
 import phonenumbers
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MIN_PASSWORD = 8
+MIN_PASSWORD = 8  # the messages below quote these numbers
 MAX_PASSWORD = 128
 # The district is in mainland China: a bare mobile number is read as +86.
 DEFAULT_REGION = "CN"
+
+
+def N_(message: str) -> str:
+    """Marks a message for translation; pages translate it when they show it."""
+    return message
 
 
 @dataclass(frozen=True)
@@ -29,16 +34,16 @@ def normalize_identifier(raw: str) -> Identifier:
     text = raw.strip()
     if "@" in text:
         if len(text) > 254 or not EMAIL_RE.match(text):
-            raise BadIdentifier("Not a valid email address.")
+            raise BadIdentifier(N_("Not a valid email address."))
         local, domain = text.rsplit("@", 1)
         return Identifier("email", f"{local}@{domain.lower()}".lower())
     try:
         number = phonenumbers.parse(text, DEFAULT_REGION)
     except phonenumbers.NumberParseException as exc:
-        raise BadIdentifier("Enter an email address or a mobile number.") from exc
+        raise BadIdentifier(N_("Enter an email address or a mobile number.")) from exc
     mobile_types = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
     if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in mobile_types:
-        raise BadIdentifier("Not a valid mobile number.")
+        raise BadIdentifier(N_("Not a valid mobile number."))
     return Identifier("phone", phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
@@ -46,13 +51,13 @@ def password_problems(password: str, identifier: str = "") -> list[str]:
     """NIST 800-63B style: length matters, composition rules do not."""
     problems = []
     if len(password) < MIN_PASSWORD:
-        problems.append(f"Use at least {MIN_PASSWORD} characters.")
+        problems.append(N_("Use at least 8 characters."))
     if len(password) > MAX_PASSWORD:
-        problems.append(f"Use at most {MAX_PASSWORD} characters.")
+        problems.append(N_("Use at most 128 characters."))
     if identifier and password.strip().lower() == identifier.strip().lower():
-        problems.append("The password must not be your account name.")
+        problems.append(N_("The password must not be your account name."))
     if password and len(set(password)) == 1:
-        problems.append("The password must not repeat one character.")
+        problems.append(N_("The password must not repeat one character."))
     return problems
 
 

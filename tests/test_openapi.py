@@ -1,0 +1,37 @@
+from openapi_spec_validator import validate
+
+
+def test_openapi_document_is_valid_openapi_3(client):
+    response = client.get("/api/openapi.json")
+    assert response.status_code == 200
+    spec = response.get_json()
+    assert spec["openapi"].startswith("3.")
+    validate(spec)
+    assert "/api/auth/login" in spec["paths"] and "/api/me" in spec["paths"]
+
+
+def test_every_list_is_paginated(client):
+    spec = client.get("/api/openapi.json").get_json()
+    lists = []
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if method != "get":
+                continue
+            content = operation["responses"].get("200", {}).get("content", {}).get("application/json", {})
+            if content.get("schema", {}).get("type") == "array":
+                lists.append(path)
+                names = {p["name"] for p in operation.get("parameters", []) if "name" in p}
+                assert {"page", "page_size"} <= names, f"{path} lists without pagination"
+    assert lists, "no list endpoint found: the check above would prove nothing"
+
+
+def test_docs_page_is_served(client):
+    response = client.get("/api/docs")
+    assert response.status_code == 200 and b"swagger" in response.data.lower()
+
+
+def test_docs_page_assets_come_from_the_npm_package(client):
+    response = client.get("/vendor/swagger-ui-dist/swagger-ui-bundle.js")
+    assert response.status_code == 200 and len(response.data) > 100_000
+    assert client.get("/vendor/left-pad/index.js").status_code == 404
+    assert client.get("/vendor/swagger-ui-dist/../../package.json").status_code == 404
