@@ -1,0 +1,29 @@
+"""Production server settings: `gunicorn -c gunicorn.conf.py wsgi:app`.
+
+Every value can be overridden from the environment, so one file serves a laptop and a fleet.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("LINLI_BIND", "0.0.0.0:8000")
+# Two processes per core: one can compute while the other waits on the database.
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
+# gthread: each worker holds many connections, so long-lived event streams (live dashboards)
+# park a thread each instead of blocking a whole worker.
+worker_class = os.environ.get("LINLI_WORKER_CLASS", "gthread")
+threads = int(os.environ.get("LINLI_THREADS", "32"))
+worker_connections = int(os.environ.get("LINLI_WORKER_CONNECTIONS", "1000"))
+keepalive = 5
+timeout = 30
+graceful_timeout = 30
+# Recycle workers now and then so a slow leak can never take a machine down.
+max_requests = int(os.environ.get("LINLI_MAX_REQUESTS", "20000"))
+max_requests_jitter = max_requests // 10
+# Behind a proxy, trust only the proxy's X-Forwarded-* headers.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+accesslog = os.environ.get("LINLI_ACCESS_LOG", "-")
+errorlog = "-"
+loglevel = os.environ.get("LINLI_LOG_LEVEL", "info")
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+raw_env = ["LINLI_ENV=" + os.environ.get("LINLI_ENV", "production")]
