@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core.config import PROJECT_ROOT, engine_options, load_config
 from core.extensions import Api, babel, csrf, db, limiter, migrate
+from core.sessions import DailyRefreshSessionInterface
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -34,6 +35,7 @@ def create_app(config: Mapping | None = None) -> Flask:
         n = app.config["LINLI_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
+    app.session_interface = DailyRefreshSessionInterface()
     register_extensions(app)
     register_blueprints(app)
     register_hooks(app)

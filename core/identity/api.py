@@ -104,7 +104,7 @@ class Me(MethodView):
     @blp.response(200, UserOut)
     def get(self):
         """My account"""
-        return current_user
+        return current_user._get_current_object()  # the proxy would cost a lookup per field
 
     @blp.arguments(PreferencesIn)
     @blp.response(200, UserOut)
