@@ -10,7 +10,8 @@ from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core.config import PROJECT_ROOT, engine_options, load_config
-from core.extensions import Api, babel, csrf, db, limiter, migrate
+from core.extensions import Api, babel, csrf, db, migrate
+from core.ratelimit import init_rate_limits
 from core.sessions import DailyRefreshSessionInterface
 
 SECURITY_HEADERS = {
@@ -51,7 +52,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True,
                      compare_type=True)
     csrf.init_app(app)
-    limiter.init_app(app)
+    init_rate_limits(app)
     babel.init_app(app, locale_selector=select_locale)
     init_login_manager(app)
     # One Api per app: its OpenAPI document belongs to that app alone.
@@ -82,11 +83,12 @@ def register_hooks(app: Flask) -> None:
 
     @app.after_request
     def security_headers(response):
+        # add(), not setdefault(): no view sets these, and a lookup scans every header.
         for key, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(key, value)
+            response.headers.add(key, value)
         # The generated API docs page bootstraps Swagger UI with an inline script.
         if response.mimetype == "text/html" and request.path != docs_path:
-            response.headers.setdefault("Content-Security-Policy", CSP)
+            response.headers.add("Content-Security-Policy", CSP)
         return response
 
 

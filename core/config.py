@@ -110,10 +110,8 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "WTF_CSRF_SSL_STRICT": secure_cookies,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
-        "RATELIMIT_HEADERS_ENABLED": True,
-        # If Redis goes away, keep limiting per process rather than failing requests.
-        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_ENABLED": _flag(environ.get("LINLI_RATELIMIT"), True),
+        "IDENTITY_CACHE_TTL_S": float(environ.get("LINLI_IDENTITY_CACHE_TTL_S", "15")),
         "LOGIN_RATE_LIMIT": environ.get("LINLI_LOGIN_RATE_LIMIT", "10 per minute"),
         "MAX_CONTENT_LENGTH": int(environ.get("LINLI_MAX_UPLOAD_BYTES", str(12 * 1024 * 1024))),
         "BABEL_DEFAULT_LOCALE": "en",

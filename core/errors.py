@@ -103,8 +103,9 @@ def handle_http_exception(error: HTTPException):
 
 def handle_problem(error: Problem):
     if wants_problem_json():
-        return problem_response(error.to_dict())
-    return render_template("errors/error.html", status=error.status, message=error.detail), error.status
+        return problem_response(error.to_dict(), error.headers)
+    return (render_template("errors/error.html", status=error.status, message=error.detail), error.status,
+            error.headers)
 
 
 def handle_unexpected(error: Exception):

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import Babel
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_smorest import Api as _Api
@@ -12,7 +10,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from core.db import db
 
-__all__ = ["Api", "babel", "csrf", "db", "limiter", "login_manager", "migrate"]
+__all__ = ["Api", "babel", "csrf", "db", "login_manager", "migrate"]
 
 
 class Api(_Api):
@@ -27,5 +25,3 @@ babel = Babel()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 migrate = Migrate()
-# No default limits: only the endpoints that need one (sign-in, sign-up) pay for a check.
-limiter = Limiter(key_func=get_remote_address, default_limits=[])

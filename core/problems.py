@@ -11,10 +11,12 @@ class Problem(Exception):
     type = "/problems/bad-request"
     title = "Bad request"
 
-    def __init__(self, detail: str | None = None, *, errors: dict | None = None, **extra):
+    def __init__(self, detail: str | None = None, *, errors: dict | None = None,
+                 headers: dict[str, str] | None = None, **extra):
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         self.errors = errors
+        self.headers = headers or {}
         self.extra = extra
 
     def to_dict(self) -> dict:
@@ -43,6 +45,10 @@ class Conflict(Problem):
 
 class ValidationFailed(Problem):
     status, type, title = 422, "/problems/validation", "Invalid input"
+
+
+class RateLimited(Problem):
+    status, type, title = 429, "/problems/rate-limited", "Too many requests"
 
 
 class InvalidCredentials(Unauthorized):

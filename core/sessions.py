@@ -15,12 +15,21 @@ DAY_KEY = "_day"
 
 
 class DailyRefreshSessionInterface(SecureCookieSessionInterface):
+    def get_signing_serializer(self, app):
+        # Flask builds a new serializer for every request; the keys do not change while we run.
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        cached = app.extensions.get("linli_session_serializer")
+        if cached is None or cached[0] != keys:
+            cached = (keys, super().get_signing_serializer(app))
+            app.extensions["linli_session_serializer"] = cached
+        return cached[1]
+
     def should_set_cookie(self, app, session) -> bool:
+        today = datetime.now(UTC).strftime("%Y%m%d")
         if session.modified:
+            session[DAY_KEY] = today  # serialised by save_session right after this check
             return True
-        if session.permanent and app.config["SESSION_REFRESH_EACH_REQUEST"]:
-            today = datetime.now(UTC).strftime("%Y%m%d")
-            if session.get(DAY_KEY) != today:
-                session[DAY_KEY] = today  # serialised by save_session right after this check
-                return True
+        if session.permanent and app.config["SESSION_REFRESH_EACH_REQUEST"] and session.get(DAY_KEY) != today:
+            session[DAY_KEY] = today
+            return True
         return False

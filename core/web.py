@@ -20,6 +20,7 @@ from sqlalchemy import text
 from core.config import PROJECT_ROOT
 from core.db import db
 from core.errors import problem_response
+from core.identity import signed_in
 from core.identity.access import roles_required
 from core.identity.models import MerchantRole, Role
 from core.identity.operations import update_preferences
@@ -83,8 +84,9 @@ def set_language():
     if locale not in current_app.config["LANGUAGES"]:
         abort(422)
     if current_user.is_authenticated:
-        update_preferences(current_user, locale=locale)
+        user = update_preferences(signed_in.account(current_user), locale=locale)
         db.session.commit()
+        signed_in.changed(user)
     response = redirect(_back())
     response.set_cookie(LANG_COOKIE, locale, max_age=ONE_YEAR_S, samesite="Lax", httponly=True,
                         secure=current_app.config["SESSION_COOKIE_SECURE"])
@@ -97,8 +99,9 @@ def set_large_text():
     if value not in ("on", "off"):
         abort(422)
     if current_user.is_authenticated:
-        update_preferences(current_user, large_text=value == "on")
+        user = update_preferences(signed_in.account(current_user), large_text=value == "on")
         db.session.commit()
+        signed_in.changed(user)
     response = redirect(_back())
     response.set_cookie(LARGE_COOKIE, "1" if value == "on" else "0", max_age=ONE_YEAR_S, samesite="Lax",
                         httponly=True, secure=current_app.config["SESSION_COOKIE_SECURE"])

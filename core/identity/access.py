@@ -30,4 +30,4 @@ def roles_required(*roles: Role):
     return decorator
 
 
-signed_in = roles_required()
+authenticated = roles_required()

@@ -10,9 +10,8 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from core.db import db, utcnow
-from core.extensions import limiter
-from core.identity import operations
-from core.identity.access import roles_required, signed_in
+from core.identity import operations, signed_in
+from core.identity.access import authenticated, roles_required
 from core.identity.models import Department, Role, User
 from core.identity.schemas import (
     AccountIn,
@@ -26,6 +25,7 @@ from core.identity.schemas import (
     UserOut,
 )
 from core.pagination import SelectPage
+from core.ratelimit import rate_limit
 
 blp = Blueprint("auth", __name__, url_prefix="/api", description="Accounts, sign-in and preferences")
 
@@ -48,7 +48,7 @@ CSRF_HEADER = "X-CSRFToken"
 def start_session(user: User, remember: bool = True) -> None:
     session.clear()  # no pre-login state (or fixated token) survives sign-in
     session.permanent = remember
-    login_user(user, remember=False)
+    login_user(signed_in.changed(user), remember=False)
 
 
 @blp.route("/auth/csrf")
@@ -61,7 +61,7 @@ class Csrf(MethodView):
 
 @blp.route("/auth/signup")
 class SignUp(MethodView):
-    decorators = [limiter.limit(login_limit, methods=["POST"])]
+    decorators = [rate_limit(login_limit, scope="signup")]
 
     @blp.arguments(SignUpIn)
     @blp.response(201, UserOut)
@@ -75,8 +75,8 @@ class SignUp(MethodView):
 
 @blp.route("/auth/login")
 class Login(MethodView):
-    decorators = [limiter.limit(login_limit, methods=["POST"]),
-                  limiter.limit(login_limit, key_func=identifier_key, methods=["POST"])]
+    decorators = [rate_limit(login_limit, scope="login"),
+                  rate_limit(login_limit, key=identifier_key, scope="login-account")]
 
     @blp.arguments(LoginIn)
     @blp.response(200, UserOut)
@@ -99,7 +99,7 @@ class Logout(MethodView):
 
 @blp.route("/me")
 class Me(MethodView):
-    decorators = [signed_in]
+    decorators = [authenticated]
 
     @blp.response(200, UserOut)
     def get(self):
@@ -110,22 +110,23 @@ class Me(MethodView):
     @blp.response(200, UserOut)
     def patch(self, data):
         """Change my name, language or large-text mode"""
-        user = operations.update_preferences(current_user, **data)
+        user = operations.update_preferences(signed_in.account(current_user), **data)
         db.session.commit()
-        return user
+        return signed_in.changed(user)
 
 
 @blp.route("/me/password")
 class MyPassword(MethodView):
-    decorators = [signed_in]
+    decorators = [authenticated]
 
     @blp.arguments(PasswordChangeIn)
     @blp.response(204)
     def post(self, data):
         """Change my password; other devices are signed out"""
-        user = operations.change_password(current_user, current=data["current_password"], new=data["new_password"])
+        user = operations.change_password(signed_in.account(current_user), current=data["current_password"],
+                                          new=data["new_password"])
         db.session.commit()
-        login_user(user)
+        login_user(signed_in.changed(user))
 
 
 @blp.route("/admin/accounts")
@@ -153,7 +154,7 @@ class Accounts(MethodView):
 
 @blp.route("/departments")
 class Departments(MethodView):
-    decorators = [signed_in]
+    decorators = [authenticated]
 
     @blp.response(200, DepartmentOut(many=True))
     @blp.paginate(SelectPage)

@@ -63,6 +63,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # Bumped on password change so every other signed-in device is signed out.
     session_version: Mapped[int] = mapped_column(default=1)
+    # Bumped on every change to the account, so cached snapshots know they are stale.
+    revision: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

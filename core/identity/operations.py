@@ -108,6 +108,7 @@ def update_preferences(user: User, *, display_name: str | None = None, locale: s
         user.locale = locale
     if large_text is not None:
         user.large_text = large_text
+    user.revision += 1
     db.session.flush()
     return user
 
@@ -119,16 +120,6 @@ def change_password(user: User, *, current: str, new: str) -> User:
     _checked_password(new, user.identifier)
     user.password_hash = hash_password(new)
     user.session_version += 1
+    user.revision += 1
     db.session.flush()
-    return user
-
-
-def load_session_user(session_id: str) -> User | None:
-    """Flask-Login's loader: '<id>:<version>' so a password change ends other sessions."""
-    user_id, _, version = session_id.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
-        return None
-    user = db.session.get(User, int(user_id))
-    if user is None or user.session_version != int(version):
-        return None
     return user

@@ -7,10 +7,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
 from core.db import db, utcnow
-from core.extensions import limiter
-from core.identity import operations
+from core.identity import operations, signed_in
 from core.identity.api import identifier_key, login_limit, start_session
 from core.problems import Problem
+from core.ratelimit import rate_limit
 
 web = Blueprint("identity", __name__)
 
@@ -23,8 +23,8 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @web.route("/login", methods=["GET", "POST"])
-@limiter.limit(login_limit, methods=["POST"])
-@limiter.limit(login_limit, key_func=identifier_key, methods=["POST"])
+@rate_limit(login_limit, scope="login")
+@rate_limit(login_limit, key=identifier_key, scope="login-account")
 def login():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(url_for("core.home"))
@@ -45,7 +45,7 @@ def login():
 
 
 @web.route("/signup", methods=["GET", "POST"])
-@limiter.limit(login_limit, methods=["POST"])
+@rate_limit(login_limit, scope="signup")
 def signup():
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
@@ -76,8 +76,9 @@ def init_login_manager(app) -> None:
 
     login_manager.init_app(app)
     login_manager.login_view = "identity.login"
-    login_manager.session_protection = "basic"
-    login_manager.user_loader(operations.load_session_user)
+    # Phones change IP address all the time; we use no "fresh login" feature that this would guard.
+    login_manager.session_protection = None
+    login_manager.user_loader(signed_in.load)
 
     @login_manager.unauthorized_handler
     def unauthorized():

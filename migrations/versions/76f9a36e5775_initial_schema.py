@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 4d284fb01177
+Revision ID: 76f9a36e5775
 Revises: 
-Create Date: 2026-11-22 14:51:58.575747
+Create Date: 2026-11-22 15:02:05.812797
 
 """
 from alembic import op
@@ -10,9 +10,11 @@ import sqlalchemy as sa
 
 import core.db
 
+import core.db
+
 
 # revision identifiers, used by Alembic.
-revision = '4d284fb01177'
+revision = '76f9a36e5775'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -116,6 +118,7 @@ def upgrade():
     sa.Column('large_text', sa.Boolean(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('session_version', sa.Integer(), nullable=False),
+    sa.Column('revision', sa.Integer(), nullable=False),
     sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('last_login_at', core.db.UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint("(role = 'merchant') = (merchant_id IS NOT NULL AND merchant_role IS NOT NULL)", name=op.f('ck_user_account_merchant_membership')),
