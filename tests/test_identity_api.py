@@ -148,3 +148,23 @@ def test_only_admins_create_accounts(app, signed_in):
             "display_name": "Evil"})
         assert response.status_code == 403, role
     assert app.test_client().get("/api/admin/accounts").status_code == 401
+
+
+def test_a_business_has_one_owner_and_many_cashiers(app, signed_in, make_merchant):
+    admin, _ = signed_in(Role.ADMIN)
+    with app.app_context():
+        merchant_id = make_merchant().id
+        db.session.commit()
+
+    def create(n: int, merchant_role: str):
+        return admin.post("/api/admin/accounts", json={
+            "role": "merchant", "identifier": f"m{n}@example.org", "password": TEST_PASSWORD,
+            "display_name": f"M{n}", "merchant_id": merchant_id, "merchant_role": merchant_role})
+
+    assert create(1, "owner").status_code == 201
+    assert create(2, "cashier").status_code == 201 and create(3, "cashier").status_code == 201
+    second_owner = create(4, "owner")
+    assert second_owner.status_code == 409 and "merchant_role" in second_owner.json["errors"]
+    with app.app_context():
+        owners = db.session.scalars(select(User).where(User.merchant_id == merchant_id)).all()
+        assert sorted(u.merchant_role.value for u in owners) == ["cashier", "cashier", "owner"]

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, String
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import UTCDateTime, db, utcnow
@@ -46,6 +46,9 @@ class User(UserMixin, db.Model):
         CheckConstraint("(role = 'merchant') = (merchant_id IS NOT NULL AND merchant_role IS NOT NULL)",
                         name="merchant_membership"),
         CheckConstraint("(role = 'staff') = (department_id IS NOT NULL)", name="staff_department"),
+        # Several cashiers, one owner per business.
+        Index("uq_user_account_one_owner", "merchant_id", unique=True,
+              postgresql_where=text("merchant_role = 'owner'"), sqlite_where=text("merchant_role = 'owner'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

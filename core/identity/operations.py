@@ -11,7 +11,7 @@ from core.db import db
 from core.identity.models import Department, MerchantRole, Role, User
 from core.identity.passwords import hash_password, verify_password
 from core.identity.rules import N_, BadIdentifier, normalize_identifier, password_problems
-from core.problems import AlreadyRegistered, InvalidCredentials, ValidationFailed
+from core.problems import AlreadyRegistered, Conflict, InvalidCredentials, ValidationFailed
 
 SUPPORTED_LOCALES = ("en", "zh")
 
@@ -77,6 +77,11 @@ def create_account(*, role: Role, identifier: str, password: str, display_name: 
         with db.session.begin_nested():
             db.session.add(user)
     except IntegrityError as exc:
+        # PostgreSQL names the index, SQLite the column: either way it is the one-owner rule.
+        message = str(exc.orig)
+        if "one_owner" in message or "merchant_id" in message:
+            raise Conflict("This business already has an owner.",
+                           errors={"merchant_role": [N_("This business already has an owner.")]}) from exc
         raise AlreadyRegistered(f"An account with this {'email' if ident.kind == 'email' else 'mobile number'}"
                                 " already exists.", errors={"identifier": [N_("Already registered.")]}) from exc
     return user
