@@ -64,14 +64,23 @@ def register_blueprints(app: Flask) -> None:
     import geofence.models  # noqa: F401
     import merchant.models  # noqa: F401
     import services.models  # noqa: F401
+    import wallet.models  # noqa: F401
     from core.admin import web as admin_web
     from core.errors import register_error_handlers
     from core.identity.api import blp as auth_api
     from core.identity.views import web as identity_web
     from core.web import web as core_web
+    from geofence.api import blp as airdrop_api
+    from geofence.api import feeds
+    from merchant.api import blp as merchant_api
+    from wallet.api import blp as wallet_api
+    from wallet.subscriptions import subscribe as wallet_subscribe
 
     api = app.extensions["linli_api"]
-    api.register_blueprint(auth_api)
+    for blueprint in (auth_api, merchant_api, wallet_api, airdrop_api):
+        api.register_blueprint(blueprint)
+    app.register_blueprint(feeds)
+    wallet_subscribe()
     app.register_blueprint(core_web)
     app.register_blueprint(identity_web)
     app.register_blueprint(admin_web)

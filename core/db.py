@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, Enum, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -25,6 +26,12 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+def str_enum(cls: type[enum.Enum], name: str) -> Enum:
+    """An enum stored by value as a string, checked by the database on every engine."""
+    return Enum(cls, name=name, values_callable=lambda e: [m.value for m in e], native_enum=False,
+                create_constraint=True, length=16)
 
 
 def utcnow() -> datetime:
@@ -63,3 +70,12 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def upsert(model):
+    """INSERT ... ON CONFLICT for the engine in use (PostgreSQL and SQLite share the syntax)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model)

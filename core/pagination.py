@@ -18,3 +18,17 @@ class SelectPage(Page):
     def items(self) -> list:
         params = self.page_params
         return list(db.session.scalars(self.collection.limit(params.page_size).offset(params.first_item)))
+
+
+class RowPage(SelectPage):
+    """For selects of several entities: each row goes through `view(row)` (set by a subclass)."""
+
+    @staticmethod
+    def view(row):
+        return row
+
+    @property
+    def items(self) -> list:
+        params = self.page_params
+        rows = db.session.execute(self.collection.limit(params.page_size).offset(params.first_item))
+        return [self.view(row) for row in rows]

@@ -10,8 +10,9 @@ from core.db import db
 from core.identity.models import Department, MerchantRole, Role, User
 from core.identity.operations import create_account
 from core.identity.passwords import hash_password
-from geofence.models import Fence, FenceKind
-from merchant.models import Campaign, CampaignStatus, DiscountKind, Merchant
+from geofence.models import FenceKind
+from geofence.operations import create_fence
+from merchant.models import Campaign, CampaignStatus, CampaignTarget, DiscountKind, Merchant
 from services.models import Category
 
 DEMO_PASSWORD = "neighbour-2026"
@@ -37,14 +38,21 @@ CATEGORIES = [
     ("tree", "Fallen tree or branch", "Green spaces", "Parks and Greenery", 48, "tree", ["tree", "branch"]),
 ]
 
-# name, tags, offset north/east of the centre in metres, campaign title, discount, min spend
+EVENINGS = [{"days": [0, 1, 2, 3, 4], "start": "18:00", "end": "21:00"},
+            {"days": [5, 6], "start": "10:00", "end": "21:00"}]
+LATE = [{"days": [0, 1, 2, 3, 4, 5, 6], "start": "20:00", "end": "02:00"}]
+
+# name, tags, offset north/east of the centre in metres, campaign title, discount, min spend, airdrop windows
+# (two campaigns drop at any time, so that the demo always has something to show)
 MERCHANTS = [
-    ("Old Shanghai Noodles", ["noodles", "breakfast"], (60, -40), "¥5 off any bowl", ("amount", 500), 2000),
-    ("Dongming Tea House", ["tea", "dessert"], (-80, 30), "20% off tea, up to ¥10", ("percent", 20, 1000), 0),
-    ("Golden Crust Bakery", ["bakery", "breakfast"], (120, 90), "¥3 off fresh bread", ("amount", 300), 1000),
-    ("Auntie Xu's Dumplings", ["dumplings", "noodles"], (-40, -110), "¥8 off a family set", ("amount", 800), 5000),
+    ("Old Shanghai Noodles", ["noodles", "breakfast"], (60, -40), "¥5 off any bowl", ("amount", 500), 2000, []),
+    ("Dongming Tea House", ["tea", "dessert"], (-80, 30), "20% off tea, up to ¥10", ("percent", 20, 1000), 0, []),
+    ("Golden Crust Bakery", ["bakery", "breakfast"], (120, 90), "¥3 off fresh bread", ("amount", 300), 1000,
+     EVENINGS),
+    ("Auntie Xu's Dumplings", ["dumplings", "noodles"], (-40, -110), "¥8 off a family set", ("amount", 800), 5000,
+     EVENINGS),
     ("Night Market Skewers", ["bbq", "late-night"], (150, -150), "15% off after work, up to ¥15",
-     ("percent", 15, 1500), 3000),
+     ("percent", 15, 1500), 3000, LATE),
 ]
 
 
@@ -69,11 +77,11 @@ def load_demo(*, now: datetime) -> dict[str, int] | None:
                                 description=f"Report a {name.lower()} in the district.",
                                 allow_anonymous=code == "litter"))
 
-    db.session.add(Fence(name="Dongming Community Centre", kind=FenceKind.CIRCLE,
-                         center_lat=CENTRE[0], center_lon=CENTRE[1], radius_m=300))
+    fence = create_fence({"name": "Dongming Community Centre", "kind": FenceKind.CIRCLE,
+                          "center_lat": CENTRE[0], "center_lon": CENTRE[1], "radius_m": 300})
 
     merchants = []
-    for name, tags, (north, east), title, discount, min_spend in MERCHANTS:
+    for name, tags, (north, east), title, discount, min_spend, windows in MERCHANTS:
         lat, lon = _offset(*CENTRE, north, east)
         merchant = Merchant(name=name, tags=tags, lat=lat, lon=lon, address=f"{abs(north) + 100} Dongming Road",
                             opening_hours="Mon-Sun 07:00-21:00")
@@ -81,7 +89,7 @@ def load_demo(*, now: datetime) -> dict[str, int] | None:
         db.session.flush()
         merchants.append(merchant)
         kind = DiscountKind(discount[0])
-        db.session.add(Campaign(
+        campaign = Campaign(
             merchant_id=merchant.id, title=title, description=f"Welcome, neighbour! {title} at {name}.",
             discount_kind=kind,
             amount_off_cents=discount[1] if kind is DiscountKind.AMOUNT else None,
@@ -89,7 +97,10 @@ def load_demo(*, now: datetime) -> dict[str, int] | None:
             percent_cap_cents=discount[2] if kind is DiscountKind.PERCENT else None,
             min_spend_cents=min_spend, starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=60),
             coupon_valid_s=7 * 24 * 3600, inventory_total=200, remaining=200, per_resident_limit=1,
-            status=CampaignStatus.LIVE, tags=tags))
+            status=CampaignStatus.PUBLISHED, tags=tags, airdrop_windows=windows)
+        db.session.add(campaign)
+        db.session.flush()
+        db.session.add(CampaignTarget(campaign_id=campaign.id, fence_id=fence.id))
 
     password_hash = hash_password(DEMO_PASSWORD)
     noodles = merchants[0].id

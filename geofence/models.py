@@ -1,14 +1,15 @@
-"""Geofences: circles (centre and radius) and GeoJSON polygons."""
+"""Geofences: circles (centre and radius) and GeoJSON polygons, and the revision that keeps every
+worker's spatial index in step with edits."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, Enum, String
+from sqlalchemy import JSON, CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import UTCDateTime, db, utcnow
+from core.db import UTCDateTime, db, str_enum, utcnow
 
 
 class FenceKind(enum.StrEnum):
@@ -28,11 +29,23 @@ class Fence(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
-    kind: Mapped[FenceKind] = mapped_column(
-        Enum(FenceKind, name="fence_kind", values_callable=lambda e: [m.value for m in e],
-             native_enum=False, create_constraint=True, length=16))
+    kind: Mapped[FenceKind] = mapped_column(str_enum(FenceKind, "fence_kind"))
+    # For polygons, the centre is the centroid: used for distances and maps.
     center_lat: Mapped[float | None]
     center_lon: Mapped[float | None]
     radius_m: Mapped[float | None]
     polygon: Mapped[dict | None] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class FenceRevision(db.Model):
+    """One row: bumped in the same transaction as every fence edit; workers compare it with the
+    revision their index was built from."""
+
+    __tablename__ = "fence_revision"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, default=1)
+    revision: Mapped[int] = mapped_column(default=0)

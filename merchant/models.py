@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import UTCDateTime, db, utcnow
+from core.db import UTCDateTime, db, str_enum, utcnow
 
 
 class Merchant(db.Model):
@@ -28,11 +28,18 @@ class Merchant(db.Model):
 
 
 class CampaignStatus(enum.StrEnum):
+    """What the owner decided. Whether a published campaign is scheduled, live or over follows
+    from the clock (merchant.rules.display_status)."""
+
     DRAFT = "draft"
-    SCHEDULED = "scheduled"
-    LIVE = "live"
+    PUBLISHED = "published"
     PAUSED = "paused"
     ENDED = "ended"
+
+
+class EndPolicy(enum.StrEnum):
+    HONOUR = "honour"  # unredeemed coupons stay usable until they expire
+    VOID = "void"  # unredeemed coupons stop working when the campaign ends
 
 
 class DiscountKind(enum.StrEnum):
@@ -46,6 +53,8 @@ class Campaign(db.Model):
         # The database, not Python, keeps inventory honest (see wallet claims).
         CheckConstraint("remaining >= 0 AND remaining <= inventory_total", name="inventory"),
         CheckConstraint("per_resident_limit >= 1", name="per_resident_limit"),
+        CheckConstraint("percent_cap_cents IS NULL OR percent_cap_cents > 0", name="percent_cap"),
+        CheckConstraint("(status = 'ended') = (end_policy IS NOT NULL)", name="ended_with_policy"),
         CheckConstraint("ends_at > starts_at", name="window"),
         CheckConstraint("min_spend_cents >= 0 AND coupon_valid_s > 0", name="terms"),
         CheckConstraint(
@@ -58,9 +67,7 @@ class Campaign(db.Model):
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
-    discount_kind: Mapped[DiscountKind] = mapped_column(
-        Enum(DiscountKind, name="discount_kind", values_callable=lambda e: [m.value for m in e],
-             native_enum=False, create_constraint=True, length=16))
+    discount_kind: Mapped[DiscountKind] = mapped_column(str_enum(DiscountKind, "discount_kind"))
     amount_off_cents: Mapped[int | None]
     percent_off: Mapped[int | None]
     percent_cap_cents: Mapped[int | None]
@@ -71,8 +78,33 @@ class Campaign(db.Model):
     inventory_total: Mapped[int]
     remaining: Mapped[int]
     per_resident_limit: Mapped[int] = mapped_column(default=1)
-    status: Mapped[CampaignStatus] = mapped_column(
-        Enum(CampaignStatus, name="campaign_status", values_callable=lambda e: [m.value for m in e],
-             native_enum=False, create_constraint=True, length=16), default=CampaignStatus.DRAFT, index=True)
+    status: Mapped[CampaignStatus] = mapped_column(str_enum(CampaignStatus, "campaign_status"),
+                                                  default=CampaignStatus.DRAFT, index=True)
+    # [{"days": [0..6 Monday first], "start": "18:00", "end": "21:00"}] in the district's time zone;
+    # an empty list drops coupons at any time during the campaign.
+    airdrop_windows: Mapped[list[dict]] = mapped_column(JSON, default=list)
+    end_policy: Mapped[EndPolicy | None] = mapped_column(str_enum(EndPolicy, "end_policy"))
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    targets: Mapped[list[CampaignTarget]] = relationship(lazy="selectin", order_by="CampaignTarget.fence_id",
+                                                         viewonly=True)
+
+    @property
+    def target_fence_ids(self) -> list[int]:
+        return [t.fence_id for t in self.targets]
+
+    @property
+    def collected(self) -> int:
+        return self.inventory_total - self.remaining
+
+
+class CampaignTarget(db.Model):
+    """The geofences a campaign drops in (the fence table belongs to geofence/, named by string)."""
+
+    __tablename__ = "campaign_target"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True)
+    fence_id: Mapped[int] = mapped_column(ForeignKey("fence.id", ondelete="CASCADE"), primary_key=True,
+                                          index=True)

@@ -230,3 +230,93 @@ def redis_url():
     client.flushdb()
     yield REDIS_TEST_URL
     client.flushdb()
+
+
+# --- campaigns and fences --------------------------------------------------------------------
+
+CENTRE = (31.1600, 121.5010)
+
+
+@pytest.fixture
+def make_fence(app):
+    def make(**fields):
+        from geofence.models import FenceKind
+        from geofence.operations import create_fence
+
+        data = {"name": f"Fence {next(_counter)}", "kind": FenceKind.CIRCLE, "center_lat": CENTRE[0],
+                "center_lon": CENTRE[1], "radius_m": 300.0, **fields}
+        return create_fence(data)
+
+    return make
+
+
+@pytest.fixture
+def make_campaign(app, make_merchant):
+    """A published campaign running now, targeting `fences` (ids), with any terms overridden."""
+
+    def make(*, fences=(), merchant_id=None, **terms):
+        from datetime import timedelta
+
+        from core.db import utcnow
+        from merchant.models import Campaign, CampaignStatus, CampaignTarget, DiscountKind
+
+        now = utcnow()
+        fields = {"title": f"Deal {next(_counter)}", "discount_kind": DiscountKind.AMOUNT, "amount_off_cents": 500,
+                  "min_spend_cents": 0, "starts_at": now - timedelta(hours=1), "ends_at": now + timedelta(days=30),
+                  "coupon_valid_s": 7 * 24 * 3600, "inventory_total": 100, "per_resident_limit": 1,
+                  "status": CampaignStatus.PUBLISHED, "airdrop_windows": [], "tags": [], **terms}
+        fields.setdefault("remaining", fields["inventory_total"])
+        campaign = Campaign(merchant_id=merchant_id or make_merchant().id, **fields)
+        db.session.add(campaign)
+        db.session.flush()
+        db.session.add_all(CampaignTarget(campaign_id=campaign.id, fence_id=f) for f in fences)
+        db.session.flush()
+        return campaign
+
+    return make
+
+
+def make_residents(n: int) -> list[int]:
+    """n resident accounts in one statement (inside an app context)."""
+    from sqlalchemy import insert
+
+    from core.db import utcnow
+
+    start = next(_counter) * 10_000
+    rows = [{"email": f"r{start + i}@example.org", "password_hash": _TEST_HASH, "display_name": f"R{i}",
+             "role": Role.RESIDENT, "large_text": False, "active": True, "session_version": 1, "revision": 1,
+             "created_at": utcnow()} for i in range(n)]
+    db.session.execute(insert(User), rows)
+    db.session.flush()
+    from sqlalchemy import select
+
+    emails = [r["email"] for r in rows]
+    return list(db.session.scalars(select(User.id).where(User.email.in_(emails)).order_by(User.id)))
+
+
+def race(app, n: int, work):
+    """Run work(i) in n threads released together, each in its own app context and transaction.
+
+    Returns what each returned (or the exception it raised). The caller counts rows afterwards.
+    """
+    import threading
+
+    barrier = threading.Barrier(n)
+    results: list = [None] * n
+
+    def run(i: int):
+        with app.app_context():
+            barrier.wait()
+            try:
+                results[i] = work(i)
+                db.session.commit()
+            except Exception as exc:  # noqa: BLE001 - reported to the test
+                db.session.rollback()
+                results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return results

@@ -68,7 +68,7 @@ def test_demo_builds_a_district_and_every_role_can_sign_in(app):
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert db.session.scalar(select(func.count(Merchant.id))) == 5
-        live = db.session.scalars(select(Campaign).where(Campaign.status == CampaignStatus.LIVE)).all()
+        live = db.session.scalars(select(Campaign).where(Campaign.status == CampaignStatus.PUBLISHED)).all()
         assert len(live) == 5 and all(c.starts_at <= utcnow() < c.ends_at and c.remaining > 0 for c in live)
         assert db.session.scalar(select(func.count(Fence.id))) >= 1
         assert db.session.scalar(select(func.count(Category.id))) >= 5

@@ -6,10 +6,10 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import UTCDateTime, db, utcnow
+from core.db import UTCDateTime, db, str_enum, utcnow
 
 
 class Role(enum.StrEnum):
@@ -22,12 +22,6 @@ class Role(enum.StrEnum):
 class MerchantRole(enum.StrEnum):
     OWNER = "owner"
     CASHIER = "cashier"
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    # Stored by value, checked by the database on every engine.
-    return Enum(cls, name=name, values_callable=lambda e: [m.value for m in e],
-                native_enum=False, create_constraint=True, length=16)
 
 
 class Department(db.Model):
@@ -56,10 +50,10 @@ class User(UserMixin, db.Model):
     phone: Mapped[str | None] = mapped_column(String(20), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     display_name: Mapped[str] = mapped_column(String(80))
-    role: Mapped[Role] = mapped_column(_enum(Role, "role"), index=True)
+    role: Mapped[Role] = mapped_column(str_enum(Role, "role"), index=True)
     # String FK: the merchant domain owns that table and imports us, not the other way.
     merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchant.id", ondelete="RESTRICT"), index=True)
-    merchant_role: Mapped[MerchantRole | None] = mapped_column(_enum(MerchantRole, "merchant_role"))
+    merchant_role: Mapped[MerchantRole | None] = mapped_column(str_enum(MerchantRole, "merchant_role"))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id", ondelete="RESTRICT"), index=True)
     locale: Mapped[str | None] = mapped_column(String(8))
     large_text: Mapped[bool] = mapped_column(default=False)

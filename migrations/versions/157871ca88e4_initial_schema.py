@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 6b18b0104d66
+Revision ID: 157871ca88e4
 Revises: 
-Create Date: 2026-11-22 15:09:40.126203
+Create Date: 2026-11-22 15:16:11.699826
 
 """
 from alembic import op
@@ -14,7 +14,7 @@ import core.db
 
 
 # revision identifiers, used by Alembic.
-revision = '6b18b0104d66'
+revision = '157871ca88e4'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -37,9 +37,17 @@ def upgrade():
     sa.Column('center_lon', sa.Double(), nullable=True),
     sa.Column('radius_m', sa.Double(), nullable=True),
     sa.Column('polygon', sa.JSON(), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("(kind = 'circle' AND center_lat BETWEEN -90 AND 90 AND center_lon BETWEEN -180 AND 180 AND radius_m > 0 AND polygon IS NULL) OR (kind = 'polygon' AND polygon IS NOT NULL)", name=op.f('ck_fence_shape')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_fence'))
+    )
+    op.create_table('fence_revision',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('revision', sa.Integer(), nullable=False),
+    sa.CheckConstraint('id = 1', name=op.f('ck_fence_revision_single_row')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fence_revision'))
     )
     op.create_table('merchant',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -69,13 +77,18 @@ def upgrade():
     sa.Column('inventory_total', sa.Integer(), nullable=False),
     sa.Column('remaining', sa.Integer(), nullable=False),
     sa.Column('per_resident_limit', sa.Integer(), nullable=False),
-    sa.Column('status', sa.Enum('draft', 'scheduled', 'live', 'paused', 'ended', name='campaign_status', native_enum=False, create_constraint=True, length=16), nullable=False),
+    sa.Column('status', sa.Enum('draft', 'published', 'paused', 'ended', name='campaign_status', native_enum=False, create_constraint=True, length=16), nullable=False),
+    sa.Column('airdrop_windows', sa.JSON(), nullable=False),
+    sa.Column('end_policy', sa.Enum('honour', 'void', name='end_policy', native_enum=False, create_constraint=True, length=16), nullable=True),
+    sa.Column('ended_at', core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('tags', sa.JSON(), nullable=False),
     sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("(discount_kind = 'amount' AND amount_off_cents > 0 AND percent_off IS NULL) OR (discount_kind = 'percent' AND percent_off BETWEEN 1 AND 99 AND amount_off_cents IS NULL)", name=op.f('ck_campaign_discount')),
+    sa.CheckConstraint("(status = 'ended') = (end_policy IS NOT NULL)", name=op.f('ck_campaign_ended_with_policy')),
     sa.CheckConstraint('ends_at > starts_at', name=op.f('ck_campaign_window')),
     sa.CheckConstraint('min_spend_cents >= 0 AND coupon_valid_s > 0', name=op.f('ck_campaign_terms')),
     sa.CheckConstraint('per_resident_limit >= 1', name=op.f('ck_campaign_per_resident_limit')),
+    sa.CheckConstraint('percent_cap_cents IS NULL OR percent_cap_cents > 0', name=op.f('ck_campaign_percent_cap')),
     sa.CheckConstraint('remaining >= 0 AND remaining <= inventory_total', name=op.f('ck_campaign_inventory')),
     sa.ForeignKeyConstraint(['merchant_id'], ['merchant.id'], name=op.f('fk_campaign_merchant_id_merchant'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_campaign'))
@@ -136,11 +149,76 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_user_account_role'), ['role'], unique=False)
         batch_op.create_index('uq_user_account_one_owner', ['merchant_id'], unique=True, postgresql_where=sa.text("merchant_role = 'owner'"), sqlite_where=sa.text("merchant_role = 'owner'"))
 
+    op.create_table('campaign_target',
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('fence_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaign.id'], name=op.f('fk_campaign_target_campaign_id_campaign'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['fence_id'], ['fence.id'], name=op.f('fk_campaign_target_fence_id_fence'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('campaign_id', 'fence_id', name=op.f('pk_campaign_target'))
+    )
+    with op.batch_alter_table('campaign_target', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_campaign_target_fence_id'), ['fence_id'], unique=False)
+
+    op.create_table('claim_count',
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('resident_id', sa.Integer(), nullable=False),
+    sa.Column('n', sa.Integer(), nullable=False),
+    sa.CheckConstraint('n >= 0', name=op.f('ck_claim_count_non_negative')),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaign.id'], name=op.f('fk_claim_count_campaign_id_campaign'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['resident_id'], ['user_account.id'], name=op.f('fk_claim_count_resident_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('campaign_id', 'resident_id', name=op.f('pk_claim_count'))
+    )
+    op.create_table('daily_drops',
+    sa.Column('resident_id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('n', sa.Integer(), nullable=False),
+    sa.CheckConstraint('n >= 0', name=op.f('ck_daily_drops_non_negative')),
+    sa.ForeignKeyConstraint(['resident_id'], ['user_account.id'], name=op.f('fk_daily_drops_resident_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('resident_id', 'day', name=op.f('pk_daily_drops'))
+    )
+    op.create_table('wallet_coupon',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('resident_id', sa.Integer(), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('merchant_id', sa.Integer(), nullable=False),
+    sa.Column('fence_id', sa.Integer(), nullable=True),
+    sa.Column('collected_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('drop_date', sa.Date(), nullable=False),
+    sa.Column('expires_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('status', sa.Enum('usable', 'redeemed', 'voided', name='coupon_status', native_enum=False, create_constraint=True, length=16), nullable=False),
+    sa.Column('redeemed_at', core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('void_reason', sa.String(length=40), nullable=True),
+    sa.CheckConstraint("(status = 'redeemed') = (redeemed_at IS NOT NULL)", name=op.f('ck_wallet_coupon_redeemed')),
+    sa.CheckConstraint('expires_at > collected_at', name=op.f('ck_wallet_coupon_validity')),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaign.id'], name=op.f('fk_wallet_coupon_campaign_id_campaign'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['fence_id'], ['fence.id'], name=op.f('fk_wallet_coupon_fence_id_fence'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['merchant_id'], ['merchant.id'], name=op.f('fk_wallet_coupon_merchant_id_merchant'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['resident_id'], ['user_account.id'], name=op.f('fk_wallet_coupon_resident_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_wallet_coupon')),
+    sa.UniqueConstraint('campaign_id', 'resident_id', 'drop_date', name='one_drop_a_day')
+    )
+    with op.batch_alter_table('wallet_coupon', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_wallet_coupon_campaign_id'), ['campaign_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_wallet_coupon_merchant_id'), ['merchant_id'], unique=False)
+        batch_op.create_index('ix_wallet_coupon_resident_status', ['resident_id', 'status'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('wallet_coupon', schema=None) as batch_op:
+        batch_op.drop_index('ix_wallet_coupon_resident_status')
+        batch_op.drop_index(batch_op.f('ix_wallet_coupon_merchant_id'))
+        batch_op.drop_index(batch_op.f('ix_wallet_coupon_campaign_id'))
+
+    op.drop_table('wallet_coupon')
+    op.drop_table('daily_drops')
+    op.drop_table('claim_count')
+    with op.batch_alter_table('campaign_target', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_campaign_target_fence_id'))
+
+    op.drop_table('campaign_target')
     with op.batch_alter_table('user_account', schema=None) as batch_op:
         batch_op.drop_index('uq_user_account_one_owner', postgresql_where=sa.text("merchant_role = 'owner'"), sqlite_where=sa.text("merchant_role = 'owner'"))
         batch_op.drop_index(batch_op.f('ix_user_account_role'))
@@ -158,6 +236,7 @@ def downgrade():
 
     op.drop_table('campaign')
     op.drop_table('merchant')
+    op.drop_table('fence_revision')
     op.drop_table('fence')
     op.drop_table('department')
     # ### end Alembic commands ###

@@ -1,0 +1,210 @@
+"""The airdrop: a check-in becomes ranked coupons in the wallet, or a clear reason why not.
+
+The raw position is used for the decision and discarded: only "collected at fence X at time T"
+is stored, on the coupon. The previous fix, needed to refuse impossible movement, travels in
+the resident's own signed session cookie instead of our database.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from core.db import db
+from core.problems import NotFound, ValidationFailed
+from geofence import rules
+from geofence.index import polygon_centroid
+from geofence.models import Fence, FenceKind
+from geofence.registry import bump_revision, current_index
+from merchant.models import Campaign, CampaignStatus, CampaignTarget, Merchant
+from merchant.rules import face_value_cents, parse_windows, upcoming_windows, window_open
+from wallet.models import ClaimCount, CouponStatus, DailyDrops, WalletCoupon
+from wallet.operations import ClaimRefused, claim
+
+
+@dataclass(frozen=True)
+class AirdropSettings:
+    max_accuracy_m: float = 100.0
+    max_speed_mps: float = 50.0
+    daily_budget: int = 5
+    top_n: int = 3
+    tz: ZoneInfo = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass
+class CheckinResult:
+    outcome: str
+    fences: list[dict] = field(default_factory=list)
+    dropped: list[dict] = field(default_factory=list)
+    next_window_at: datetime | None = None
+
+
+def live_campaigns(fence_ids: list[int], now: datetime):
+    """(campaign, merchant, fence id) for published campaigns running now with stock, in these fences."""
+    rows = db.session.execute(
+        select(Campaign, Merchant, CampaignTarget.fence_id)
+        .join(CampaignTarget, CampaignTarget.campaign_id == Campaign.id)
+        .join(Merchant, Merchant.id == Campaign.merchant_id)
+        .where(CampaignTarget.fence_id.in_(fence_ids), Campaign.status == CampaignStatus.PUBLISHED,
+               Campaign.starts_at <= now, Campaign.ends_at > now, Campaign.remaining > 0)
+        .order_by(Campaign.id))
+    seen, out = set(), []
+    for campaign, merchant, fence_id in rows:
+        if campaign.id not in seen:  # a campaign in two overlapping fences counts once
+            seen.add(campaign.id)
+            out.append((campaign, merchant, fence_id))
+    return out
+
+
+def liked_tags(resident_id: int) -> Counter:
+    """Tags of the shops where the resident redeemed coupons before."""
+    tags: Counter = Counter()
+    for (merchant_tags,) in db.session.execute(
+            select(Merchant.tags).join(WalletCoupon, WalletCoupon.merchant_id == Merchant.id)
+            .where(WalletCoupon.resident_id == resident_id, WalletCoupon.status == CouponStatus.REDEEMED)):
+        tags.update(merchant_tags or [])
+    return tags
+
+
+def check_in(*, resident_id: int, lat: float, lon: float, accuracy_m: float, last: rules.Fix | None,
+             now: datetime, settings: AirdropSettings) -> CheckinResult:
+    reason = rules.implausible(accuracy_m=accuracy_m, fix=rules.Fix(lat, lon, now), last=last,
+                               max_accuracy_m=settings.max_accuracy_m, max_speed_mps=settings.max_speed_mps)
+    if reason:
+        return CheckinResult(reason)
+    hits = current_index().containing(lat, lon)
+    if not hits:
+        return CheckinResult(rules.OUTSIDE)
+    names = dict(db.session.execute(select(Fence.id, Fence.name).where(Fence.id.in_([h.fence_id for h in hits])))
+                 .all())
+    fences = [{"id": h.fence_id, "name": names.get(h.fence_id, "")} for h in hits]
+
+    candidates = live_campaigns([h.fence_id for h in hits], now)
+    if not candidates:
+        return CheckinResult(rules.NO_LIVE_CAMPAIGN, fences)
+    local = now.astimezone(settings.tz)
+    open_now = [c for c in candidates if window_open(parse_windows(c[0].airdrop_windows), local)]
+    if not open_now:
+        upcoming = [p[0] for c, _, _ in candidates
+                    for p in upcoming_windows(parse_windows(c.airdrop_windows), frm=now, until=now + timedelta(days=7),
+                                              tz=settings.tz)[:1]]
+        return CheckinResult(rules.WINDOW_CLOSED, fences, next_window_at=min(upcoming, default=None))
+
+    used_today = db.session.scalar(select(DailyDrops.n).where(DailyDrops.resident_id == resident_id,
+                                                              DailyDrops.day == local.date())) or 0
+    if used_today >= settings.daily_budget:
+        return CheckinResult(rules.BUDGET_USED, fences)
+    ids = [c.id for c, _, _ in open_now]
+    held = dict(db.session.execute(select(ClaimCount.campaign_id, ClaimCount.n).where(
+        ClaimCount.resident_id == resident_id, ClaimCount.campaign_id.in_(ids))).all())
+    today = set(db.session.scalars(select(WalletCoupon.campaign_id).where(
+        WalletCoupon.resident_id == resident_id, WalletCoupon.drop_date == local.date(),
+        WalletCoupon.campaign_id.in_(ids))))
+    # A first pass to rank only what could drop; claim() re-checks every limit atomically.
+    eligible = [(c, m, f) for c, m, f in open_now if held.get(c.id, 0) < c.per_resident_limit and c.id not in today]
+    if not eligible:
+        return CheckinResult(rules.NOTHING_NEW, fences)
+
+    offers = {c.id: (c, m, f) for c, m, f in eligible}
+    ranked = rules.rank_offers(
+        [rules.Offer(c.id, tuple(m.tags or ()), tuple(c.tags or ()), rules.haversine_m(lat, lon, m.lat, m.lon),
+                     face_value_cents(kind=c.discount_kind.value, amount_off_cents=c.amount_off_cents,
+                                      percent_off=c.percent_off, percent_cap_cents=c.percent_cap_cents,
+                                      min_spend_cents=c.min_spend_cents),
+                     (c.ends_at - now).total_seconds() / 3600) for c, m, f in eligible],
+        liked_tags=liked_tags(resident_id), local_hour=local.hour)
+
+    dropped, refusals = [], []
+    slots = min(settings.top_n, settings.daily_budget - used_today)
+    # Claim in campaign-id order so concurrent check-ins lock campaign rows in one order (no deadlocks).
+    chosen = sorted(ranked[:slots], key=lambda r: r.offer.campaign_id)
+    for r in chosen:
+        campaign, merchant, fence_id = offers[r.offer.campaign_id]
+        try:
+            coupon = claim(resident_id=resident_id, campaign=campaign, fence_id=fence_id, now=now,
+                           local_day=local.date(), daily_budget=settings.daily_budget)
+        except ClaimRefused as refused:
+            refusals.append(refused.reason)
+            continue
+        dropped.append({"coupon_id": coupon.id, "campaign_id": campaign.id, "title": campaign.title,
+                        "merchant_name": merchant.name, "fence_id": fence_id, "expires_at": coupon.expires_at,
+                        "score": round(r.score, 3), "reasons": r.reasons})
+    dropped.sort(key=lambda d: -d["score"])
+    if dropped:
+        return CheckinResult(rules.DROPPED, fences, dropped)
+    return CheckinResult(rules.BUDGET_USED if "budget_used" in refusals else rules.NOTHING_NEW, fences)
+
+
+# --- fences, for admins ------------------------------------------------------------------
+
+def create_fence(data: dict) -> Fence:
+    fence = Fence(**data)
+    if fence.kind is FenceKind.POLYGON:
+        fence.center_lat, fence.center_lon = polygon_centroid(fence.polygon)
+    db.session.add(fence)
+    bump_revision()
+    db.session.flush()
+    return fence
+
+
+def update_fence(fence_id: int, data: dict) -> Fence:
+    fence = db.session.get(Fence, fence_id)
+    if fence is None:
+        raise NotFound("No such geofence.")
+    if "radius_m" in data and fence.kind is not FenceKind.CIRCLE:
+        raise ValidationFailed("Only circles have a radius.", errors={"radius_m": ["Only circles have a radius."]})
+    for key, value in data.items():
+        setattr(fence, key, value)
+    bump_revision()
+    db.session.flush()
+    return fence
+
+
+# --- what residents and public screens see -----------------------------------------------
+
+def offers(now: datetime, settings: AirdropSettings, *, fence_id: int | None = None, days: int = 7):
+    """Live and upcoming published campaigns with their airdrop periods for the next `days`."""
+    stmt = (select(Campaign, Merchant).join(Merchant, Merchant.id == Campaign.merchant_id)
+            .where(Campaign.status == CampaignStatus.PUBLISHED, Campaign.ends_at > now, Campaign.remaining > 0)
+            .order_by(Campaign.starts_at, Campaign.id))
+    if fence_id is not None:
+        if db.session.get(Fence, fence_id) is None:
+            raise NotFound("No such geofence.")
+        in_fence = select(CampaignTarget.campaign_id).where(CampaignTarget.fence_id == fence_id)
+        stmt = stmt.where(Campaign.id.in_(in_fence))
+    rows = db.session.execute(stmt).all()
+    targets: dict[int, list[int]] = {}
+    for campaign_id, fid in db.session.execute(
+            select(CampaignTarget.campaign_id, CampaignTarget.fence_id)
+            .where(CampaignTarget.campaign_id.in_([c.id for c, _ in rows]))):
+        targets.setdefault(campaign_id, []).append(fid)
+    until = now + timedelta(days=days)
+    out = []
+    for campaign, merchant in rows:
+        frm, to = max(now, campaign.starts_at), min(until, campaign.ends_at)
+        windows = parse_windows(campaign.airdrop_windows)
+        if frm >= to:
+            periods = []
+        elif windows:
+            periods = upcoming_windows(windows, frm=frm, until=to, tz=settings.tz)
+        else:  # no windows: it drops whenever the campaign runs
+            periods = [(frm.astimezone(settings.tz), to.astimezone(settings.tz))]
+        out.append({
+            "campaign_id": campaign.id, "title": campaign.title, "description": campaign.description,
+            "merchant_id": merchant.id, "merchant_name": merchant.name, "merchant_address": merchant.address,
+            "merchant_lat": merchant.lat, "merchant_lon": merchant.lon, "discount_kind": campaign.discount_kind.value,
+            "amount_off_cents": campaign.amount_off_cents, "percent_off": campaign.percent_off,
+            "percent_cap_cents": campaign.percent_cap_cents, "min_spend_cents": campaign.min_spend_cents,
+            "ends_at": campaign.ends_at, "remaining": campaign.remaining, "tags": campaign.tags or [],
+            "fence_ids": sorted(targets.get(campaign.id, [])),
+            "airdrops": [{"start": s, "end": e} for s, e in periods],
+        })
+    return out
+
+
+def fence_count() -> int:
+    return db.session.scalar(select(func.count(Fence.id)).where(Fence.active.is_(True)))

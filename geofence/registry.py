@@ -1,0 +1,65 @@
+"""Each worker's fence index, rebuilt when another process (or this one) edits a fence.
+
+Every check-in compares the index with the fence revision at most once per FENCE_INDEX_CHECK_S,
+so an admin's edit reaches every gunicorn worker on every machine within about a second, with no
+message bus and without a database round trip on every request.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from flask import current_app
+from sqlalchemy import select
+
+from core.db import db, upsert
+from geofence.index import FenceIndex, FenceShape
+from geofence.models import Fence, FenceKind, FenceRevision
+
+EXTENSION = "linli_fence_index"
+
+
+class _Holder:
+    def __init__(self):
+        self.index: FenceIndex | None = None
+        self.checked_at = 0.0
+        self.lock = threading.Lock()
+
+
+def load_index(revision: int) -> FenceIndex:
+    rows = db.session.execute(
+        select(Fence.id, Fence.kind, Fence.center_lat, Fence.center_lon, Fence.radius_m, Fence.polygon)
+        .where(Fence.active.is_(True)))
+    shapes = [FenceShape(id_, lat, lon, radius_m=radius if kind == FenceKind.CIRCLE else None,
+                         polygon=polygon if kind == FenceKind.POLYGON else None)
+              for id_, kind, lat, lon, radius, polygon in rows]
+    return FenceIndex(shapes, revision)
+
+
+def current_revision() -> int:
+    return db.session.scalar(select(FenceRevision.revision).where(FenceRevision.id == 1)) or 0
+
+
+def current_index() -> FenceIndex:
+    holder: _Holder = current_app.extensions.setdefault(EXTENSION, _Holder())
+    now = time.monotonic()
+    if holder.index is not None and now - holder.checked_at < current_app.config["FENCE_INDEX_CHECK_S"]:
+        return holder.index
+    revision = current_revision()  # read before the fences: a concurrent edit only causes a rebuild
+    holder.checked_at = now
+    if holder.index is None or holder.index.revision != revision:
+        with holder.lock:
+            if holder.index is None or holder.index.revision != revision:
+                holder.index = load_index(revision)
+    return holder.index
+
+
+def bump_revision() -> None:
+    """Called in the transaction of every fence edit."""
+    db.session.execute(
+        upsert(FenceRevision).values(id=1, revision=1)
+        .on_conflict_do_update(index_elements=["id"], set_={"revision": FenceRevision.revision + 1}))
+
+
+

@@ -1,0 +1,138 @@
+"""/api/merchant: a business's profile and coupon campaigns (owners manage, cashiers read)."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask.views import MethodView
+from flask_login import current_user
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from core.db import db, utcnow
+from core.identity.access import roles_required
+from core.identity.models import MerchantRole, Role
+from core.pagination import SelectPage
+from core.problems import Forbidden
+from merchant import operations
+from merchant.models import Campaign, CampaignStatus, Merchant
+from merchant.schemas import (
+    CampaignIn,
+    CampaignOut,
+    CampaignPatch,
+    InventoryIn,
+    MerchantOut,
+    MerchantPatch,
+    StatusQuery,
+    TransitionIn,
+)
+
+blp = Blueprint("merchant", __name__, url_prefix="/api/merchant", description="Merchant profile and campaigns")
+
+merchant_staff = roles_required(Role.MERCHANT)
+
+
+def owner_only(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if current_user.merchant_role is not MerchantRole.OWNER:
+            raise Forbidden("Only the owner of the business can do this.")
+        return view(*args, **kwargs)
+
+    return merchant_staff(wrapper)
+
+
+def status_filter(stmt, status: str, now):
+    """SQL for the display statuses (merchant.rules.display_status)."""
+    published = Campaign.status == CampaignStatus.PUBLISHED
+    return stmt.where({
+        "draft": Campaign.status == CampaignStatus.DRAFT,
+        "paused": Campaign.status == CampaignStatus.PAUSED,
+        "scheduled": published & (Campaign.starts_at > now),
+        "live": published & (Campaign.starts_at <= now) & (Campaign.ends_at > now),
+        "ended": (Campaign.status == CampaignStatus.ENDED) | (published & (Campaign.ends_at <= now)),
+    }[status])
+
+
+@blp.route("/profile")
+class Profile(MethodView):
+    @merchant_staff
+    @blp.response(200, MerchantOut)
+    def get(self):
+        """My business"""
+        return db.session.get(Merchant, current_user.merchant_id)
+
+    @owner_only
+    @blp.arguments(MerchantPatch)
+    @blp.response(200, MerchantOut)
+    def patch(self, data):
+        """Change my business's name, address, location, opening hours or tags"""
+        merchant = operations.update_merchant(db.session.get(Merchant, current_user.merchant_id), data)
+        db.session.commit()
+        return merchant
+
+
+@blp.route("/campaigns")
+class Campaigns(MethodView):
+    @merchant_staff
+    @blp.arguments(StatusQuery, location="query")
+    @blp.response(200, CampaignOut(many=True))
+    @blp.paginate(SelectPage)
+    def get(self, query):
+        """My campaigns, newest first"""
+        stmt = select(Campaign).where(Campaign.merchant_id == current_user.merchant_id).order_by(Campaign.id.desc())
+        return status_filter(stmt, query["status"], utcnow()) if "status" in query else stmt
+
+    @owner_only
+    @blp.arguments(CampaignIn)
+    @blp.response(201, CampaignOut)
+    def post(self, data):
+        """Create a campaign (as a draft)"""
+        campaign = operations.create_campaign(current_user.merchant_id, data)
+        db.session.commit()
+        return campaign
+
+
+@blp.route("/campaigns/<int:campaign_id>")
+class CampaignItem(MethodView):
+    @merchant_staff
+    @blp.response(200, CampaignOut)
+    def get(self, campaign_id):
+        """One of my campaigns"""
+        return operations.get_campaign(current_user.merchant_id, campaign_id)
+
+    @owner_only
+    @blp.arguments(CampaignPatch)
+    @blp.response(200, CampaignOut)
+    def patch(self, data, campaign_id):
+        """Change a campaign (terms only while it is a draft)"""
+        campaign = operations.update_campaign(operations.get_campaign(current_user.merchant_id, campaign_id), data,
+                                              now=utcnow())
+        db.session.commit()
+        return campaign
+
+
+@blp.route("/campaigns/<int:campaign_id>/state")
+class CampaignState(MethodView):
+    @owner_only
+    @blp.arguments(TransitionIn)
+    @blp.response(200, CampaignOut)
+    def post(self, data, campaign_id):
+        """Publish, pause, resume or end a campaign"""
+        campaign = operations.change_state(operations.get_campaign(current_user.merchant_id, campaign_id),
+                                           data["action"], now=utcnow(), end_policy=data.get("end_policy"))
+        db.session.commit()
+        return campaign
+
+
+@blp.route("/campaigns/<int:campaign_id>/inventory")
+class CampaignInventory(MethodView):
+    @owner_only
+    @blp.arguments(InventoryIn)
+    @blp.response(200, CampaignOut)
+    def post(self, data, campaign_id):
+        """Set the total inventory (never below what has been collected)"""
+        campaign = operations.set_inventory(operations.get_campaign(current_user.merchant_id, campaign_id),
+                                            data["inventory_total"])
+        db.session.commit()
+        return campaign

@@ -1,0 +1,42 @@
+"""/api/wallet: the resident's coupons, shelf by shelf."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_login import current_user
+from flask_smorest import Blueprint
+
+from core.db import utcnow
+from core.identity.access import roles_required
+from core.identity.models import Role
+from core.pagination import RowPage
+from wallet.queries import coupon_view, my_coupon, wallet_select
+from wallet.schemas import CouponOut, WalletQuery
+
+blp = Blueprint("wallet", __name__, url_prefix="/api/wallet", description="The resident's card wallet")
+
+
+class CouponPage(RowPage):
+    @staticmethod
+    def view(row):
+        return coupon_view(*row, utcnow())
+
+
+@blp.route("/coupons")
+class Coupons(MethodView):
+    @roles_required(Role.RESIDENT)
+    @blp.arguments(WalletQuery, location="query")
+    @blp.response(200, CouponOut(many=True))
+    @blp.paginate(CouponPage)
+    def get(self, query):
+        """My coupons on one shelf: usable (soonest expiry first), used, or expired"""
+        return wallet_select(current_user.id, query["shelf"], utcnow())
+
+
+@blp.route("/coupons/<int:coupon_id>")
+class Coupon(MethodView):
+    @roles_required(Role.RESIDENT)
+    @blp.response(200, CouponOut)
+    def get(self, coupon_id):
+        """One of my coupons"""
+        return my_coupon(current_user.id, coupon_id, utcnow())
