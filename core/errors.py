@@ -46,10 +46,20 @@ def problem_response(body: dict, headers: dict | None = None):
     return response
 
 
+def _string_keys(value):
+    # marshmallow keys list items by index (0, 1, ...) beside "_schema": JSON wants strings only.
+    if isinstance(value, dict):
+        return {str(k): _string_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_string_keys(v) for v in value]
+    return value
+
+
 def _field_errors(messages) -> dict | None:
     """webargs nests messages by location ({"json": {...}}); clients want the fields."""
     if not isinstance(messages, dict):
         return None
+    messages = _string_keys(messages)
     if len(messages) == 1:
         (only,) = messages.values()
         return only if isinstance(only, dict) else {"_body": only}
