@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from core import formatting
 from core.config import PROJECT_ROOT, engine_options, load_config
 from core.extensions import Api, babel, csrf, db, migrate
 from core.ratelimit import init_rate_limits
@@ -41,6 +42,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     register_blueprints(app)
     register_hooks(app)
     register_cli(app)
+    formatting.register(app)
     return app
 
 
@@ -72,9 +74,12 @@ def register_blueprints(app: Flask) -> None:
     from core.web import web as core_web
     from geofence.api import blp as airdrop_api
     from geofence.api import feeds
+    from geofence.views import web as geofence_web
     from merchant.api import blp as merchant_api
+    from merchant.views import web as merchant_web
     from wallet.api import blp as wallet_api
     from wallet.subscriptions import subscribe as wallet_subscribe
+    from wallet.views import web as wallet_web
 
     api = app.extensions["linli_api"]
     for blueprint in (auth_api, merchant_api, wallet_api, airdrop_api):
@@ -84,6 +89,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(core_web)
     app.register_blueprint(identity_web)
     app.register_blueprint(admin_web)
+    for blueprint in (wallet_web, geofence_web, merchant_web):
+        app.register_blueprint(blueprint)
     register_error_handlers(app)
 
 

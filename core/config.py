@@ -120,7 +120,8 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict:
         "LOGIN_RATE_LIMIT": environ.get("LINLI_LOGIN_RATE_LIMIT", "10 per minute"),
         "MAX_CONTENT_LENGTH": int(environ.get("LINLI_MAX_UPLOAD_BYTES", str(12 * 1024 * 1024))),
         "BABEL_DEFAULT_LOCALE": "en",
-        "BABEL_DEFAULT_TIMEZONE": "UTC",
+        # Pages show times in the district's zone; the database keeps UTC.
+        "BABEL_DEFAULT_TIMEZONE": tz_name,
         "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
         "LANGUAGES": {"en": "English", "zh": "简体中文"},
         "SQLALCHEMY_RECORD_QUERIES": False,

@@ -1,0 +1,40 @@
+"""Money, distance and time as people read them, in their language."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import format_datetime, format_timedelta
+from flask_babel import gettext as _
+
+from core.db import utcnow
+
+
+def yuan(cents: int | None) -> str:
+    if cents is None:
+        return ""
+    return f"¥{cents // 100}" if cents % 100 == 0 else f"¥{cents / 100:.2f}"
+
+
+def discount_text(kind: str, amount_off_cents: int | None, percent_off: int | None,
+                  percent_cap_cents: int | None) -> str:
+    if kind == "amount":
+        return _("%(amount)s off", amount=yuan(amount_off_cents))
+    if percent_cap_cents:
+        return _("%(percent)s%% off, up to %(cap)s", percent=percent_off, cap=yuan(percent_cap_cents))
+    return _("%(percent)s%% off", percent=percent_off)
+
+
+def when(dt: datetime | None, format: str = "medium") -> str:
+    """In the district's time zone (BABEL_DEFAULT_TIMEZONE)."""
+    return format_datetime(dt, format) if dt else ""
+
+
+def countdown(dt: datetime) -> str:
+    """'in 3 days' / '3 days ago', relative to now."""
+    return format_timedelta(dt - utcnow(), add_direction=True, granularity="minute", threshold=0.9)
+
+
+def register(app) -> None:
+    app.jinja_env.filters.update(yuan=yuan, when=when, countdown=countdown)
+    app.jinja_env.globals.update(discount_text=discount_text)

@@ -1,0 +1,78 @@
+"""Pages: the public airdrop schedule, and the admins' geofence list."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from core.db import db, utcnow
+from core.identity.access import roles_required
+from core.identity.models import Role
+from core.problems import Problem
+from geofence import operations
+from geofence.api import airdrop_settings
+from geofence.models import Fence
+from geofence.schemas import FenceIn
+
+web = Blueprint("geofence_pages", __name__)
+
+
+@web.get("/airdrops")
+def schedule():
+    """Public: which shops drop coupons where and when (also for elevator screens)."""
+    fences = list(db.session.scalars(select(Fence).where(Fence.active.is_(True)).order_by(Fence.name).limit(50)))
+    offers = operations.offers(utcnow(), airdrop_settings(), days=7)
+    by_fence = {f.id: [o for o in offers if f.id in o["fence_ids"]] for f in fences}
+    return render_template("geofence/schedule.html", fences=fences, by_fence=by_fence)
+
+
+def _form_to_fence(form) -> dict:
+    kind = form.get("kind", "circle")
+    data = {"name": form.get("name", "").strip(), "kind": kind}
+    if kind == "circle":
+        for key in ("center_lat", "center_lon", "radius_m"):
+            try:
+                data[key] = float(form.get(key, ""))
+            except ValueError:
+                data[key] = form.get(key)  # left for the schema to refuse with a message
+    else:
+        try:
+            data["polygon"] = json.loads(form.get("polygon", ""))
+        except ValueError:
+            data["polygon"] = form.get("polygon")
+    return data
+
+
+@web.route("/admin/fences", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def admin_fences():
+    errors: dict = {}
+    if request.method == "POST":
+        try:
+            data = FenceIn().load(_form_to_fence(request.form))
+            fence = operations.create_fence(data)
+        except ValidationError as exc:
+            errors = exc.messages
+        except Problem as problem:
+            errors = problem.errors or {"_": [problem.detail]}
+        else:
+            db.session.commit()
+            flash(_("Geofence %(name)s created.", name=fence.name))
+            return redirect(url_for("geofence_pages.admin_fences"))
+    fences = list(db.session.scalars(select(Fence).order_by(Fence.active.desc(), Fence.name).limit(200)))
+    return render_template("geofence/admin_fences.html", fences=fences, errors=errors, form=request.form), \
+        (422 if errors else 200)
+
+
+@web.post("/admin/fences/<int:fence_id>/active")
+@roles_required(Role.ADMIN)
+def toggle_fence(fence_id: int):
+    fence = operations.update_fence(fence_id, {"active": request.form.get("active") == "on"})
+    db.session.commit()
+    flash(_("Geofence %(name)s switched on.", name=fence.name) if fence.active
+          else _("Geofence %(name)s switched off.", name=fence.name))
+    return redirect(url_for("geofence_pages.admin_fences"))

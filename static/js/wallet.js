@@ -1,0 +1,136 @@
+// The wallet: check in when the page opens (and every minute while it is visible), show what
+// dropped and why, and how far each shop is. The position goes to the server once per check-in.
+(function () {
+  "use strict";
+  var textsNode = document.getElementById("airdrop-texts");
+  var texts = textsNode ? JSON.parse(textsNode.textContent) : {};
+  var panel = document.getElementById("airdrop");
+
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (_, key) { return values[key]; });
+  }
+
+  function metres(lat1, lon1, lat2, lon2) {
+    var r = 6371008.8, rad = Math.PI / 180;
+    var dp = (lat2 - lat1) * rad, dl = (lon2 - lon1) * rad;
+    var a = Math.sin(dp / 2) * Math.sin(dp / 2) +
+      Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dl / 2) * Math.sin(dl / 2);
+    return 2 * r * Math.asin(Math.min(1, Math.sqrt(a)));
+  }
+
+  function showDistances(coords) {
+    document.querySelectorAll("[data-shop-lat]").forEach(function (node) {
+      var d = metres(coords.latitude, coords.longitude, +node.dataset.shopLat, +node.dataset.shopLon);
+      node.textContent = d < 1000 ? fill(texts.metres_away, { metres: Math.round(d / 10) * 10 })
+        : fill(texts.km_away, { km: (d / 1000).toFixed(1) });
+    });
+  }
+
+  function yuan(cents) {
+    return "¥" + (cents % 100 === 0 ? cents / 100 : (cents / 100).toFixed(2));
+  }
+
+  function reasonText(reason) {
+    var template = texts["reason_" + reason.code];
+    if (!template) return "";
+    return fill(template, {
+      tags: (reason.tags || []).join(", "), metres: reason.metres, amount: yuan(reason.cents || 0),
+      hours: reason.hours
+    });
+  }
+
+  if (!panel) {
+    // A page without the airdrop panel (coupon details) still shows the distance to the shop.
+    if ("geolocation" in navigator && document.querySelector("[data-shop-lat]")) {
+      navigator.geolocation.getCurrentPosition(function (p) { showDistances(p.coords); }, function () {},
+        { maximumAge: 60000, timeout: 10000 });
+    }
+    return;
+  }
+
+  var statusNode = document.getElementById("airdrop-status");
+  var dropsNode = document.getElementById("airdrop-drops");
+  var retry = document.getElementById("airdrop-retry");
+  var busy = false;
+
+  function status(message, kind) {
+    statusNode.textContent = message;
+    statusNode.className = "airdrop-status" + (kind ? " " + kind : "");
+  }
+
+  function showDrops(dropped) {
+    dropsNode.innerHTML = "";
+    dropped.forEach(function (drop) {
+      var item = document.createElement("li");
+      var title = document.createElement("strong");
+      title.textContent = drop.merchant_name + " · " + drop.title;
+      item.appendChild(title);
+      var why = document.createElement("ul");
+      why.className = "reasons";
+      why.setAttribute("aria-label", texts.why);
+      drop.reasons.forEach(function (reason) {
+        var text = reasonText(reason);
+        if (!text) return;
+        var li = document.createElement("li");
+        li.textContent = text;
+        why.appendChild(li);
+      });
+      item.appendChild(why);
+      dropsNode.appendChild(item);
+    });
+    dropsNode.hidden = dropped.length === 0;
+  }
+
+  function refreshShelf() {
+    var shelf = document.getElementById("shelf");
+    if (!shelf || shelf.dataset.shelf !== "usable") return;
+    fetch(panel.dataset.fragmentUrl, { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r); })
+      .then(function (html) {
+        shelf.innerHTML = html;
+        var count = document.querySelector(".tabs [aria-current] .count");
+        if (count) count.textContent = shelf.querySelectorAll(".coupon").length;
+        if (window.__lastCoords) showDistances(window.__lastCoords);
+      });
+  }
+
+  function report(body) {
+    var message = body.message || texts.error;
+    if (body.outcome === "window_closed" && body.next_window_at) {
+      var when = new Intl.DateTimeFormat(texts.lang, { weekday: "long", hour: "2-digit", minute: "2-digit" })
+        .format(new Date(body.next_window_at));
+      message += " " + fill(texts.next, { when: when });
+    }
+    status(message, body.outcome === "dropped" ? "good" : "");
+    showDrops(body.dropped || []);
+    if (body.outcome === "dropped") refreshShelf();
+  }
+
+  function checkIn() {
+    if (busy) return;
+    if (!("geolocation" in navigator)) { status(texts.no_gps); return; }
+    if (!navigator.onLine) { status(texts.offline); return; }
+    busy = true;
+    status(texts.locating);
+    navigator.geolocation.getCurrentPosition(function (position) {
+      var c = position.coords;
+      window.__lastCoords = c;
+      showDistances(c);
+      window.Linli.api(panel.dataset.checkinUrl, {
+        method: "POST", body: { lat: c.latitude, lon: c.longitude, accuracy_m: Math.max(c.accuracy || 1, 0.1) }
+      }).then(function (response) {
+        return response.json().then(function (body) {
+          if (response.ok) report(body); else status(body.detail || texts.error);
+        });
+      }).catch(function () { status(texts.error); })
+        .then(function () { busy = false; });
+    }, function (error) {
+      busy = false;
+      status(error.code === 1 ? texts.denied : texts.no_fix);
+    }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 0 });
+  }
+
+  retry.addEventListener("click", checkIn);
+  checkIn();
+  setInterval(function () { if (document.visibilityState === "visible") checkIn(); }, 60000);
+})();

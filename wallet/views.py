@@ -1,0 +1,51 @@
+"""The resident's wallet pages: shelves of coupons, a coupon's details, the airdrop on open."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from core.db import db, utcnow
+from core.identity.access import roles_required
+from core.identity.models import Role
+from wallet.queries import coupon_view, my_coupon, wallet_select
+
+web = Blueprint("wallet_pages", __name__)
+SHELVES = ("usable", "used", "expired")
+PAGE_SIZE = 30
+
+
+def _shelf(name: str, page: int = 1) -> tuple[list[dict], int]:
+    now = utcnow()
+    stmt = wallet_select(current_user.id, name, now)
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = db.session.execute(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
+    return [coupon_view(*row, now) for row in rows], total
+
+
+@web.get("/wallet")
+@roles_required(Role.RESIDENT)
+def wallet():
+    shelf = request.args.get("shelf", "usable")
+    if shelf not in SHELVES:
+        shelf = "usable"
+    page = max(request.args.get("page", 1, type=int), 1)
+    coupons, total = _shelf(shelf, page)
+    counts = {name: (total if name == shelf else _shelf(name)[1]) for name in SHELVES}
+    return render_template("wallet/wallet.html", coupons=coupons, shelf=shelf, counts=counts, page=page,
+                           pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1))
+
+
+@web.get("/wallet/_usable")
+@roles_required(Role.RESIDENT)
+def usable_fragment():
+    """The usable shelf alone, for the page to refresh itself after an airdrop."""
+    coupons, _ = _shelf("usable")
+    return render_template("wallet/_coupons.html", coupons=coupons, shelf="usable")
+
+
+@web.get("/wallet/coupons/<int:coupon_id>")
+@roles_required(Role.RESIDENT)
+def coupon(coupon_id: int):
+    return render_template("wallet/coupon.html", coupon=my_coupon(current_user.id, coupon_id, utcnow()))
