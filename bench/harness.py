@@ -76,6 +76,12 @@ def deployment(database: str):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+@dataclass
+class Server:
+    base: str
+    pid: int  # gunicorn's master process
+
+
 @contextmanager
 def gunicorn(app_spec: str, env: dict, workdir: Path):
     port = free_port()
@@ -96,7 +102,7 @@ def gunicorn(app_spec: str, env: dict, workdir: Path):
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"gunicorn did not start: see {log.name}") from None
                 time.sleep(0.2)
-        yield base
+        yield Server(base, proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=30)

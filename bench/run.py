@@ -11,6 +11,7 @@ import argparse
 import shutil
 import sys
 
+from bench.airdrop import claim_storm, fence_lookup_rows, print_airdrop, throughput_rows
 from bench.harness import deployment, gunicorn, median_result, print_table, sign_in, wrk
 from demo.district import DEMO_PASSWORD
 
@@ -19,10 +20,11 @@ def middleware_rows(dep, seconds: int, rounds: int, connections: int):
     """Hello-world versus an authenticated read through the whole stack, alternating rounds."""
     hello, me, health = [], [], []
     for _ in range(rounds):
-        with gunicorn("bench.hello:app", dep.env, dep.workdir) as base:
-            wrk(base + "/hello", seconds=1, connections=connections)  # warm-up
-            hello.append(wrk(base + "/hello", seconds=seconds, connections=connections))
-        with gunicorn("wsgi:app", dep.env, dep.workdir) as base:
+        with gunicorn("bench.hello:app", dep.env, dep.workdir) as server:
+            wrk(server.base + "/hello", seconds=1, connections=connections)  # warm-up
+            hello.append(wrk(server.base + "/hello", seconds=seconds, connections=connections))
+        with gunicorn("wsgi:app", dep.env, dep.workdir) as server:
+            base = server.base
             cookie = sign_in(base, "resident@linli.demo", DEMO_PASSWORD)
             headers = {"Cookie": cookie}
             wrk(base + "/api/me", seconds=1, connections=connections, headers=headers)
@@ -40,17 +42,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--only", choices=["middleware", "airdrop"], help="run one section")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         print("wrk is needed: apt-get install wrk", file=sys.stderr)
         return 2
     databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
+    if args.only in (None, "airdrop"):
+        print("\nFence lookup in process (FenceIndex.containing, random points over a 60 km city)")
+        print(f"{'fences':<44} {'p50 us':>9} {'p99 us':>9}")
+        for label, p50, p99 in fence_lookup_rows():
+            print(f"{label:<44} {p50:>9.1f} {p99:>9.1f}   (target p99 < 100 us at 100k)")
     for database in databases:
-        with deployment(database) as dep:
-            baseline, rows = middleware_rows(dep, args.seconds, args.rounds, args.connections)
-            print_table(f"Middleware stack on {database} ({args.rounds} rounds x {args.seconds}s, "
-                        f"{args.connections} connections, median)", baseline, rows)
-    print("\n(the /api/me row: session, CSRF, rate limiter, access log and user loading; target within 15 %)")
+        if args.only in (None, "middleware"):
+            with deployment(database) as dep:
+                baseline, rows = middleware_rows(dep, args.seconds, args.rounds, args.connections)
+                print_table(f"Middleware stack on {database} ({args.rounds} rounds x {args.seconds}s, "
+                            f"{args.connections} connections, median)", baseline, rows)
+            print("(the /api/me row: session, CSRF, rate limiter, access log and user loading; target within 15 %)")
+        if args.only in (None, "airdrop"):
+            with deployment(database) as dep:
+                baseline, rows, cost, memory = throughput_rows(dep, seconds=args.seconds, rounds=args.rounds,
+                                                               connections=args.connections)
+                storm = claim_storm(dep)
+                print_airdrop(database, baseline, rows, cost, memory, storm)
     return 0
 
 

@@ -76,14 +76,13 @@ def check_in(*, resident_id: int, lat: float, lon: float, accuracy_m: float, las
                                max_accuracy_m=settings.max_accuracy_m, max_speed_mps=settings.max_speed_mps)
     if reason:
         return CheckinResult(reason)
-    hits = current_index().containing(lat, lon)
-    if not hits:
+    fence_ids = current_index().containing(lat, lon)
+    if not fence_ids:
         return CheckinResult(rules.OUTSIDE)
-    names = dict(db.session.execute(select(Fence.id, Fence.name).where(Fence.id.in_([h.fence_id for h in hits])))
-                 .all())
-    fences = [{"id": h.fence_id, "name": names.get(h.fence_id, "")} for h in hits]
+    names = dict(db.session.execute(select(Fence.id, Fence.name).where(Fence.id.in_(fence_ids))).all())
+    fences = [{"id": i, "name": names.get(i, "")} for i in fence_ids]
 
-    candidates = live_campaigns([h.fence_id for h in hits], now)
+    candidates = live_campaigns(fence_ids, now)
     if not candidates:
         return CheckinResult(rules.NO_LIVE_CAMPAIGN, fences)
     local = now.astimezone(settings.tz)

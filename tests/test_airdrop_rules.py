@@ -5,6 +5,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geofence.index import BadPolygon, FenceIndex, FenceShape, check_polygon, circle_envelope, within_circle
 from geofence.rules import (
@@ -160,9 +162,9 @@ def test_index_finds_circles_and_polygons():
                                                   [121.40, 31.11], [121.40, 31.10]]]}
     index = FenceIndex([FenceShape(1, 31.16, 121.50, radius_m=300), FenceShape(2, 31.105, 121.405, polygon=square),
                         FenceShape(3, 31.161, 121.501, radius_m=50)])
-    assert {h.fence_id for h in index.containing(31.16, 121.50)} == {1}
-    assert {h.fence_id for h in index.containing(31.161, 121.501)} == {1, 3}
-    assert [h.fence_id for h in index.containing(31.105, 121.405)] == [2]
+    assert set(index.containing(31.16, 121.50)) == {1}
+    assert set(index.containing(31.161, 121.501)) == {1, 3}
+    assert index.containing(31.105, 121.405) == [2]
     assert index.containing(0, 0) == []
     assert FenceIndex([]).containing(31.16, 121.50) == []
 
@@ -185,3 +187,47 @@ def test_wallet_shelves():
     assert shelf(status="usable", expires_at=NOW, now=NOW) == "expired"
     assert shelf(status="voided", expires_at=later, now=NOW) == "expired"
     assert shelf(status="redeemed", expires_at=NOW - timedelta(days=1), now=NOW) == "used"
+
+
+@settings(max_examples=400, deadline=None)
+@given(lat=st.floats(-80, 80), lon=st.floats(-179, 179), bearing=st.floats(0, 360),
+       metres=st.floats(1, 50_000))
+def test_fast_distance_estimate_stays_within_the_edge_tolerance_of_geopy(lat, lon, bearing, metres):
+    """The index trusts its estimate only outside EDGE_TOLERANCE of the rim: the bound must hold."""
+    import numpy as np
+    from geopy.distance import geodesic
+
+    from geofence.index import EDGE_SLACK_M, EDGE_TOLERANCE, local_distance_m, radii_of_curvature
+
+    target = geodesic(meters=metres).destination((lat, lon), bearing)
+    exact = geodesic((lat, lon), (target.latitude, target.longitude)).meters
+    meridional, normal = radii_of_curvature(np.array([lat]))
+    estimate = local_distance_m(np.array([lat]), np.array([lon]), meridional, normal, target.latitude,
+                                target.longitude)[0]
+    assert abs(estimate - exact) <= exact * EDGE_TOLERANCE + EDGE_SLACK_M
+
+
+def test_index_agrees_with_brute_force_geopy():
+    import json
+    import random
+
+    import shapely
+    from geopy.distance import geodesic
+
+    rng = random.Random(3)
+    shapes = []
+    for i in range(500):
+        lat, lon = 31.16 + rng.uniform(-0.02, 0.02), 121.5 + rng.uniform(-0.02, 0.02)
+        if i % 5 == 0:
+            d = rng.uniform(0.0005, 0.003)
+            shapes.append(FenceShape(i, lat, lon, polygon={"type": "Polygon", "coordinates": [[
+                [lon - d, lat - d], [lon + d, lat - d], [lon, lat + d], [lon - d, lat - d]]]}))
+        else:
+            shapes.append(FenceShape(i, lat, lon, radius_m=rng.uniform(20, 500)))
+    index = FenceIndex(shapes)
+    for _ in range(120):
+        lat, lon = 31.16 + rng.uniform(-0.02, 0.02), 121.5 + rng.uniform(-0.02, 0.02)
+        expected = {s.id for s in shapes if (
+            shapely.contains_xy(shapely.from_geojson(json.dumps(s.polygon)), lon, lat) if s.polygon
+            else geodesic((s.center_lat, s.center_lon), (lat, lon)).meters <= s.radius_m)}
+        assert set(index.containing(lat, lon)) == expected
