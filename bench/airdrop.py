@@ -84,18 +84,20 @@ def mint_sessions(env: dict, emails: list[str]) -> list[tuple[str, str]]:
         from core.identity.signed_in import Identity
 
         app = create_app()
-        out = []
         with app.app_context():
-            users = {u.email: u for u in db.session.scalars(select(User).where(User.email.in_(emails)))}
-            serializer = app.session_interface.get_signing_serializer(app)
-            for email in emails:
-                with app.test_request_context():
-                    session.permanent = True
-                    login_user(Identity.of(users[email]))
-                    token = generate_csrf()
-                    session["_day"] = time.strftime("%Y%m%d", time.gmtime())
-                    out.append((f"linli_session={serializer.dumps(dict(session))}", token))
+            identities = {u.email: Identity.of(u)
+                          for u in db.session.scalars(select(User).where(User.email.in_(emails)))}
             db.engine.dispose()
+        serializer = app.session_interface.get_signing_serializer(app)
+        out = []
+        for email in emails:
+            # A request context of its own each: Flask-WTF keeps the token in `g` per app context.
+            with app.test_request_context():
+                session.permanent = True
+                login_user(identities[email])
+                token = generate_csrf()
+                session["_day"] = time.strftime("%Y%m%d", time.gmtime())
+                out.append((f"linli_session={serializer.dumps(dict(session))}", token))
         return out
     finally:
         os.environ.clear()

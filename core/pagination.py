@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask_smorest import Page
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from core.db import db
 
@@ -20,15 +22,28 @@ class SelectPage(Page):
         return list(db.session.scalars(self.collection.limit(params.page_size).offset(params.first_item)))
 
 
-class RowPage(SelectPage):
-    """For selects of several entities: each row goes through `view(row)` (set by a subclass)."""
+@dataclass(frozen=True)
+class Counted:
+    """A column select and a cheaper select that counts the same rows (a tuple would read as
+    (body, status) to flask-smorest)."""
+
+    rows: Select
+    count: Select
+
+
+class RowPage(Page):
+    """For a Counted select: each row goes through `view(row)` (set by a subclass)."""
 
     @staticmethod
     def view(row):
         return row
 
     @property
+    def item_count(self) -> int:
+        return db.session.scalar(self.collection.count)
+
+    @property
     def items(self) -> list:
         params = self.page_params
-        rows = db.session.execute(self.collection.limit(params.page_size).offset(params.first_item))
+        rows = db.session.execute(self.collection.rows.limit(params.page_size).offset(params.first_item))
         return [self.view(row) for row in rows]

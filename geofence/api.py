@@ -57,7 +57,7 @@ def _last_fix() -> rules.Fix | None:
 @blp.route("/airdrop/checkins")
 class Checkins(MethodView):
     @roles_required(Role.RESIDENT)
-    @blp.arguments(CheckinIn)
+    @blp.arguments(CheckinIn())
     @blp.response(200, CheckinOut)
     def post(self, data):
         """Report where the phone is; coupons may drop into the wallet"""
@@ -84,7 +84,7 @@ class Fences(MethodView):
 @blp.route("/admin/fences")
 class AdminFences(MethodView):
     @roles_required(Role.ADMIN)
-    @blp.arguments(FenceIn)
+    @blp.arguments(FenceIn())
     @blp.response(201, FenceOut)
     def post(self, data):
         """Create a circle or polygon geofence"""
@@ -96,7 +96,7 @@ class AdminFences(MethodView):
 @blp.route("/admin/fences/<int:fence_id>")
 class AdminFence(MethodView):
     @roles_required(Role.ADMIN)
-    @blp.arguments(FencePatch)
+    @blp.arguments(FencePatch())
     @blp.response(200, FenceOut)
     def patch(self, data, fence_id):
         """Rename, resize, or switch a geofence off"""
@@ -107,7 +107,7 @@ class AdminFence(MethodView):
 
 @blp.route("/airdrops/schedule")
 class Schedule(MethodView):
-    @blp.arguments(ScheduleQuery, location="query")
+    @blp.arguments(ScheduleQuery(), location="query")
     @blp.response(200, OfferOut(many=True))
     @blp.paginate(Page)
     def get(self, query):

@@ -34,7 +34,8 @@ class Fence(db.Model):
     center_lat: Mapped[float | None]
     center_lon: Mapped[float | None]
     radius_m: Mapped[float | None]
-    polygon: Mapped[dict | None] = mapped_column(JSON)
+    # none_as_null: a circle has SQL NULL here, not the JSON value null (the shape check needs NULL).
+    polygon: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

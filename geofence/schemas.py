@@ -5,6 +5,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from core.schemas import Boolean, Float, Integer, StrictSchema
 from geofence.index import BadPolygon, check_polygon
 from geofence.models import FenceKind
+from merchant.schemas import TermsOut
 
 
 class CheckinIn(StrictSchema):
@@ -83,22 +84,9 @@ class FenceOut(StrictSchema):
     active = fields.Boolean()
 
 
-class OfferOut(StrictSchema):
+class OfferOut(TermsOut):
     """A live campaign as residents and public screens see it."""
 
-    campaign_id = Integer()
-    title = fields.String()
-    description = fields.String()
-    merchant_id = Integer()
-    merchant_name = fields.String()
-    merchant_address = fields.String()
-    merchant_lat = fields.Float()
-    merchant_lon = fields.Float()
-    discount_kind = fields.String()
-    amount_off_cents = Integer(allow_none=True)
-    percent_off = Integer(allow_none=True)
-    percent_cap_cents = Integer(allow_none=True)
-    min_spend_cents = Integer()
     ends_at = fields.AwareDateTime()
     remaining = Integer()
     tags = fields.List(fields.String())

@@ -8,6 +8,7 @@ from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from core.db import db, utcnow
 from core.identity.access import roles_required
@@ -63,7 +64,7 @@ class Profile(MethodView):
         return db.session.get(Merchant, current_user.merchant_id)
 
     @owner_only
-    @blp.arguments(MerchantPatch)
+    @blp.arguments(MerchantPatch())
     @blp.response(200, MerchantOut)
     def patch(self, data):
         """Change my business's name, address, location, opening hours or tags"""
@@ -75,16 +76,17 @@ class Profile(MethodView):
 @blp.route("/campaigns")
 class Campaigns(MethodView):
     @merchant_staff
-    @blp.arguments(StatusQuery, location="query")
+    @blp.arguments(StatusQuery(), location="query")
     @blp.response(200, CampaignOut(many=True))
     @blp.paginate(SelectPage)
     def get(self, query):
         """My campaigns, newest first"""
-        stmt = select(Campaign).where(Campaign.merchant_id == current_user.merchant_id).order_by(Campaign.id.desc())
+        stmt = (select(Campaign).where(Campaign.merchant_id == current_user.merchant_id)
+                .options(selectinload(Campaign.targets)).order_by(Campaign.id.desc()))
         return status_filter(stmt, query["status"], utcnow()) if "status" in query else stmt
 
     @owner_only
-    @blp.arguments(CampaignIn)
+    @blp.arguments(CampaignIn())
     @blp.response(201, CampaignOut)
     def post(self, data):
         """Create a campaign (as a draft)"""
@@ -102,7 +104,7 @@ class CampaignItem(MethodView):
         return operations.get_campaign(current_user.merchant_id, campaign_id)
 
     @owner_only
-    @blp.arguments(CampaignPatch)
+    @blp.arguments(CampaignPatch())
     @blp.response(200, CampaignOut)
     def patch(self, data, campaign_id):
         """Change a campaign (terms only while it is a draft)"""
@@ -115,7 +117,7 @@ class CampaignItem(MethodView):
 @blp.route("/campaigns/<int:campaign_id>/state")
 class CampaignState(MethodView):
     @owner_only
-    @blp.arguments(TransitionIn)
+    @blp.arguments(TransitionIn())
     @blp.response(200, CampaignOut)
     def post(self, data, campaign_id):
         """Publish, pause, resume or end a campaign"""
@@ -128,7 +130,7 @@ class CampaignState(MethodView):
 @blp.route("/campaigns/<int:campaign_id>/inventory")
 class CampaignInventory(MethodView):
     @owner_only
-    @blp.arguments(InventoryIn)
+    @blp.arguments(InventoryIn())
     @blp.response(200, CampaignOut)
     def post(self, data, campaign_id):
         """Set the total inventory (never below what has been collected)"""

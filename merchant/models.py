@@ -88,7 +88,8 @@ class Campaign(db.Model):
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    targets: Mapped[list[CampaignTarget]] = relationship(lazy="selectin", order_by="CampaignTarget.fence_id",
+    # Loaded with selectinload() where campaigns are shown to their owner; nowhere else.
+    targets: Mapped[list[CampaignTarget]] = relationship(lazy="select", order_by="CampaignTarget.fence_id",
                                                          viewonly=True)
 
     @property

@@ -100,6 +100,24 @@ class CampaignOut(StrictSchema):
     tags = fields.List(fields.String())
 
 
+class TermsOut(StrictSchema):
+    """A campaign's terms and its shop, as residents see them (offers and wallet coupons)."""
+
+    campaign_id = Integer()
+    title = fields.String()
+    description = fields.String()
+    merchant_id = Integer()
+    merchant_name = fields.String()
+    merchant_address = fields.String()
+    merchant_lat = fields.Float()
+    merchant_lon = fields.Float()
+    discount_kind = fields.String()
+    amount_off_cents = Integer(allow_none=True)
+    percent_off = Integer(allow_none=True)
+    percent_cap_cents = Integer(allow_none=True)
+    min_spend_cents = Integer()
+
+
 class MerchantOut(StrictSchema):
     id = Integer()
     name = fields.String()

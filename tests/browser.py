@@ -30,3 +30,12 @@ def live_server(app):
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+def sign_in(page, base: str, identifier: str, password: str) -> None:
+    """Through the sign-in form, as a person would."""
+    page.goto(f"{base}/login")
+    page.get_by_label("Email or mobile number").fill(identifier)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state("networkidle")

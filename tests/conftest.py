@@ -320,3 +320,33 @@ def race(app, n: int, work):
     for t in threads:
         t.join(timeout=120)
     return results
+
+
+# --- the browser ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def chromium():
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS, chromium_available
+
+    if not chromium_available():
+        unavailable(f"Chromium not installed at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def demo_site(app):
+    """The demo district served on a loopback port."""
+    from core.db import utcnow
+    from demo.district import load_demo
+    from tests.browser import live_server
+
+    with app.app_context():
+        load_demo(now=utcnow())
+        db.session.commit()
+    with live_server(app) as url:
+        yield url

@@ -2,55 +2,29 @@
 
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import expect
 
-from core.db import db, utcnow
-from demo.district import CENTRE, DEMO_PASSWORD, load_demo
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, chromium_available, live_server
-from tests.conftest import ARTIFACTS, unavailable
+from demo.district import CENTRE, DEMO_PASSWORD
+from tests.browser import PHONE
+from tests.browser import sign_in as browser_sign_in
+from tests.conftest import ARTIFACTS
 
 INSIDE = {"latitude": CENTRE[0] + 0.0004, "longitude": CENTRE[1], "accuracy": 15}
 OUTSIDE = {"latitude": CENTRE[0] + 0.02, "longitude": CENTRE[1], "accuracy": 15}
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    if not chromium_available():
-        unavailable(f"Chromium not installed at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def site(app):
-    with app.app_context():
-        load_demo(now=utcnow())
-        db.session.commit()
-    with live_server(app) as url:
-        yield url
-
-
 def sign_in(page, base, identifier):
-    page.goto(f"{base}/login")
-    page.get_by_label("Email or mobile number").fill(identifier)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state("networkidle")
+    browser_sign_in(page, base, identifier, DEMO_PASSWORD)
 
 
-def test_walking_into_the_fence_fills_the_wallet_with_reasons(chromium, site, app, database_url):
+def test_walking_into_the_fence_fills_the_wallet_with_reasons(chromium, demo_site, app, database_url):
     # Walking at test speed would look like a teleport; the speed check has its own test below.
     app.config["AIRDROP_MAX_SPEED_MPS"] = 1e9
     engine = database_url.split(":")[0].split("+")[0]
     context = chromium.new_context(**PHONE, locale="en-GB", geolocation=OUTSIDE, permissions=["geolocation"])
     page = context.new_page()
-    sign_in(page, site, "resident@linli.demo")
-    page.goto(f"{site}/wallet")
+    sign_in(page, demo_site, "resident@linli.demo")
+    page.goto(f"{demo_site}/wallet")
     status = page.locator("#airdrop-status")
     expect(status).to_contain_text("outside every coupon zone")
     assert page.locator(".coupon").count() == 0
@@ -73,7 +47,7 @@ def test_walking_into_the_fence_fills_the_wallet_with_reasons(chromium, site, ap
     assert page.get_by_text("Valid until").is_visible()
     page.screenshot(path=str(ARTIFACTS / f"coupon-detail-{engine}.png"), full_page=True)
 
-    page.goto(f"{site}/wallet")
+    page.goto(f"{demo_site}/wallet")
     expect(page.locator("#airdrop-status")).not_to_contain_text("Finding")
     context.set_geolocation(OUTSIDE)
     page.get_by_role("button", name="Check again here").click()
@@ -81,11 +55,11 @@ def test_walking_into_the_fence_fills_the_wallet_with_reasons(chromium, site, ap
     context.close()
 
 
-def test_a_teleport_is_refused_on_the_page(chromium, site):
+def test_a_teleport_is_refused_on_the_page(chromium, demo_site):
     context = chromium.new_context(**PHONE, locale="en-GB", geolocation=OUTSIDE, permissions=["geolocation"])
     page = context.new_page()
-    sign_in(page, site, "resident@linli.demo")
-    page.goto(f"{site}/wallet")
+    sign_in(page, demo_site, "resident@linli.demo")
+    page.goto(f"{demo_site}/wallet")
     expect(page.locator("#airdrop-status")).to_contain_text("outside every coupon zone")
     context.set_geolocation(INSIDE)
     page.locator("#airdrop-retry").click()  # 2 km in a moment: no walker does that
@@ -94,11 +68,11 @@ def test_a_teleport_is_refused_on_the_page(chromium, site):
     context.close()
 
 
-def test_owner_creates_a_campaign_on_a_phone(chromium, site, database_url):
+def test_owner_creates_a_campaign_on_a_phone(chromium, demo_site, database_url):
     engine = database_url.split(":")[0].split("+")[0]
     context = chromium.new_context(**PHONE, locale="en-GB")
     page = context.new_page()
-    sign_in(page, site, "owner@noodles.linli.demo")
+    sign_in(page, demo_site, "owner@noodles.linli.demo")
     page.get_by_role("link", name="Manage campaigns").click()
     page.get_by_role("link", name="New campaign").click()
     page.get_by_label("Title").fill("Rainy day noodles")

@@ -2,41 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
-
-from core.db import db, utcnow
-from demo.district import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, chromium_available, live_server
-from tests.conftest import ARTIFACTS, unavailable
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not chromium_available():
-        unavailable(f"Chromium not installed at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def demo_site(app):
-    with app.app_context():
-        load_demo(now=utcnow())
-        db.session.commit()
-    with live_server(app) as url:
-        yield url
+from demo.district import DEMO_ACCOUNTS, DEMO_PASSWORD
+from tests.browser import PHONE
+from tests.browser import sign_in as browser_sign_in
+from tests.conftest import ARTIFACTS
 
 
 def sign_in(page, base: str, identifier: str, password: str = DEMO_PASSWORD) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("Email or mobile number").fill(identifier)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state("networkidle")
+    browser_sign_in(page, base, identifier, password)
 
 
 def test_every_demo_role_signs_in_on_a_phone(chromium, demo_site, database_url):

@@ -9,8 +9,8 @@ from flask_smorest import Blueprint
 from core.db import utcnow
 from core.identity.access import roles_required
 from core.identity.models import Role
-from core.pagination import RowPage
-from wallet.queries import coupon_view, my_coupon, wallet_select
+from core.pagination import Counted, RowPage
+from wallet.queries import coupon_view, my_coupon, wallet_count, wallet_select
 from wallet.schemas import CouponOut, WalletQuery
 
 blp = Blueprint("wallet", __name__, url_prefix="/api/wallet", description="The resident's card wallet")
@@ -19,18 +19,20 @@ blp = Blueprint("wallet", __name__, url_prefix="/api/wallet", description="The r
 class CouponPage(RowPage):
     @staticmethod
     def view(row):
-        return coupon_view(*row, utcnow())
+        return coupon_view(row, utcnow())
 
 
 @blp.route("/coupons")
 class Coupons(MethodView):
     @roles_required(Role.RESIDENT)
-    @blp.arguments(WalletQuery, location="query")
+    @blp.arguments(WalletQuery(), location="query")
     @blp.response(200, CouponOut(many=True))
     @blp.paginate(CouponPage)
     def get(self, query):
         """My coupons on one shelf: usable (soonest expiry first), used, or expired"""
-        return wallet_select(current_user.id, query["shelf"], utcnow())
+        now = utcnow()
+        return Counted(wallet_select(current_user.id, query["shelf"], now),
+                       wallet_count(current_user.id, query["shelf"], now))
 
 
 @blp.route("/coupons/<int:coupon_id>")

@@ -3,28 +3,16 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from core.schemas import Integer, StrictSchema
+from merchant.schemas import TermsOut
 
 
 class WalletQuery(StrictSchema):
     shelf = fields.String(load_default="usable", validate=validate.OneOf(["usable", "used", "expired"]))
 
 
-class CouponOut(StrictSchema):
+class CouponOut(TermsOut):
     id = Integer()
-    campaign_id = Integer()
-    title = fields.String()
-    description = fields.String()
-    merchant_id = Integer()
-    merchant_name = fields.String()
-    merchant_address = fields.String()
-    merchant_lat = fields.Float()
-    merchant_lon = fields.Float()
     opening_hours = fields.String()
-    discount_kind = fields.String()
-    amount_off_cents = Integer(allow_none=True)
-    percent_off = Integer(allow_none=True)
-    percent_cap_cents = Integer(allow_none=True)
-    min_spend_cents = Integer()
     collected_at = fields.AwareDateTime()
     expires_at = fields.AwareDateTime()
     redeemed_at = fields.AwareDateTime(allow_none=True)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from core.db import db, utcnow
 from core.identity.access import roles_required
 from core.identity.models import Role
-from wallet.queries import coupon_view, my_coupon, wallet_select
+from wallet.queries import coupon_view, my_coupon, wallet_count, wallet_select
 
 web = Blueprint("wallet_pages", __name__)
 SHELVES = ("usable", "used", "expired")
@@ -18,10 +17,9 @@ PAGE_SIZE = 30
 
 def _shelf(name: str, page: int = 1) -> tuple[list[dict], int]:
     now = utcnow()
-    stmt = wallet_select(current_user.id, name, now)
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = db.session.execute(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
-    return [coupon_view(*row, now) for row in rows], total
+    total = db.session.scalar(wallet_count(current_user.id, name, now))
+    rows = db.session.execute(wallet_select(current_user.id, name, now).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
+    return [coupon_view(row, now) for row in rows], total
 
 
 @web.get("/wallet")

@@ -63,7 +63,7 @@ class Csrf(MethodView):
 class SignUp(MethodView):
     decorators = [rate_limit(login_limit, scope="signup")]
 
-    @blp.arguments(SignUpIn)
+    @blp.arguments(SignUpIn())
     @blp.response(201, UserOut)
     def post(self, data):
         """Create a resident account and sign in"""
@@ -78,7 +78,7 @@ class Login(MethodView):
     decorators = [rate_limit(login_limit, scope="login"),
                   rate_limit(login_limit, key=identifier_key, scope="login-account")]
 
-    @blp.arguments(LoginIn)
+    @blp.arguments(LoginIn())
     @blp.response(200, UserOut)
     def post(self, data):
         """Sign in with an email address or mobile number"""
@@ -106,7 +106,7 @@ class Me(MethodView):
         """My account"""
         return current_user._get_current_object()  # the proxy would cost a lookup per field
 
-    @blp.arguments(PreferencesIn)
+    @blp.arguments(PreferencesIn())
     @blp.response(200, UserOut)
     def patch(self, data):
         """Change my name, language or large-text mode"""
@@ -119,7 +119,7 @@ class Me(MethodView):
 class MyPassword(MethodView):
     decorators = [authenticated]
 
-    @blp.arguments(PasswordChangeIn)
+    @blp.arguments(PasswordChangeIn())
     @blp.response(204)
     def post(self, data):
         """Change my password; other devices are signed out"""
@@ -133,7 +133,7 @@ class MyPassword(MethodView):
 class Accounts(MethodView):
     decorators = [roles_required(Role.ADMIN)]
 
-    @blp.arguments(AccountQuery, location="query")
+    @blp.arguments(AccountQuery(), location="query")
     @blp.response(200, UserOut(many=True))
     @blp.paginate(SelectPage)
     def get(self, query):
@@ -143,7 +143,7 @@ class Accounts(MethodView):
             stmt = stmt.where(User.role == query["role"])
         return stmt
 
-    @blp.arguments(AccountIn)
+    @blp.arguments(AccountIn())
     @blp.response(201, UserOut)
     def post(self, data):
         """Create a merchant, staff, admin or resident account"""
