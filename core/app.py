@@ -74,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
     from core.web import web as core_web
     from geofence.api import blp as airdrop_api
     from geofence.api import feeds
+    from geofence.live import subscribe as live_subscribe
     from geofence.views import web as geofence_web
     from merchant.api import blp as merchant_api
     from merchant.views import web as merchant_web
@@ -86,6 +87,7 @@ def register_blueprints(app: Flask) -> None:
         api.register_blueprint(blueprint)
     app.register_blueprint(feeds)
     wallet_subscribe()
+    live_subscribe()
     app.register_blueprint(core_web)
     app.register_blueprint(identity_web)
     app.register_blueprint(admin_web)

@@ -60,12 +60,17 @@ def _flag(value: str | None, default: bool) -> bool:
     raise ConfigError(f"not a boolean: {value!r}")
 
 
-def engine_options(db_url: str) -> dict:
+def engine_options(db_url: str, environ: Mapping[str, str] | None = None) -> dict:
+    environ = os.environ if environ is None else environ
     if db_url.startswith("sqlite"):
         # check_same_thread is off because gthread workers share the pool; the busy
         # timeout (set per connection in core.db) serialises writers instead of failing.
         return {"connect_args": {"check_same_thread": False, "timeout": 30}}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+    # Every worker process has its own pool: workers x (size + overflow) must stay below the
+    # server's max_connections (100 by default), or a burst gets "too many clients".
+    # Requests beyond the pool wait for a connection instead of failing.
+    return {"pool_pre_ping": True, "pool_size": int(environ.get("LINLI_DB_POOL_SIZE", "8")),
+            "max_overflow": int(environ.get("LINLI_DB_MAX_OVERFLOW", "4")), "pool_timeout": 30}
 
 
 def load_config(environ: Mapping[str, str], instance_path: Path) -> dict:
@@ -115,6 +120,7 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict:
         "AIRDROP_MAX_SPEED_MPS": float(environ.get("LINLI_AIRDROP_MAX_SPEED_MPS", "50")),
         "AIRDROP_DAILY_BUDGET": int(environ.get("LINLI_AIRDROP_DAILY_BUDGET", "5")),
         "AIRDROP_TOP_N": int(environ.get("LINLI_AIRDROP_TOP_N", "3")),
+        "CAMPAIGN_SNAPSHOT_S": float(environ.get("LINLI_CAMPAIGN_SNAPSHOT_S", "1")),
         "FENCE_INDEX_CHECK_S": float(environ.get("LINLI_FENCE_INDEX_CHECK_S", "1")),
         "IDENTITY_CACHE_TTL_S": float(environ.get("LINLI_IDENTITY_CACHE_TTL_S", "15")),
         "LOGIN_RATE_LIMIT": environ.get("LINLI_LOGIN_RATE_LIMIT", "10 per minute"),

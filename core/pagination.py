@@ -24,11 +24,13 @@ class SelectPage(Page):
 
 @dataclass(frozen=True)
 class Counted:
-    """A column select and a cheaper select that counts the same rows (a tuple would read as
-    (body, status) to flask-smorest)."""
+    """A column select with :limit and :offset parameters, a cheaper select that counts the same
+    rows, and the values of their other parameters. (A tuple would read as (body, status) to
+    flask-smorest.)"""
 
     rows: Select
     count: Select
+    params: dict
 
 
 class RowPage(Page):
@@ -40,10 +42,11 @@ class RowPage(Page):
 
     @property
     def item_count(self) -> int:
-        return db.session.scalar(self.collection.count)
+        return db.session.scalar(self.collection.count, self.collection.params)
 
     @property
     def items(self) -> list:
         params = self.page_params
-        rows = db.session.execute(self.collection.rows.limit(params.page_size).offset(params.first_item))
+        rows = db.session.execute(self.collection.rows, {**self.collection.params, "limit": params.page_size,
+                                                         "offset": params.first_item})
         return [self.view(row) for row in rows]

@@ -10,18 +10,20 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, literal, select, union_all
 
 from core.db import db
 from core.problems import NotFound, ValidationFailed
 from geofence import rules
 from geofence.index import polygon_centroid
+from geofence.live import live_in
 from geofence.models import Fence, FenceKind
 from geofence.registry import bump_revision, current_index
 from merchant.models import Campaign, CampaignStatus, CampaignTarget, Merchant
-from merchant.rules import face_value_cents, parse_windows, upcoming_windows, window_open
+from merchant.rules import parse_windows, upcoming_windows, window_open
 from wallet.models import ClaimCount, CouponStatus, DailyDrops, WalletCoupon
 from wallet.operations import ClaimRefused, claim
 
@@ -43,23 +45,6 @@ class CheckinResult:
     next_window_at: datetime | None = None
 
 
-def live_campaigns(fence_ids: list[int], now: datetime):
-    """(campaign, merchant, fence id) for published campaigns running now with stock, in these fences."""
-    rows = db.session.execute(
-        select(Campaign, Merchant, CampaignTarget.fence_id)
-        .join(CampaignTarget, CampaignTarget.campaign_id == Campaign.id)
-        .join(Merchant, Merchant.id == Campaign.merchant_id)
-        .where(CampaignTarget.fence_id.in_(fence_ids), Campaign.status == CampaignStatus.PUBLISHED,
-               Campaign.starts_at <= now, Campaign.ends_at > now, Campaign.remaining > 0)
-        .order_by(Campaign.id))
-    seen, out = set(), []
-    for campaign, merchant, fence_id in rows:
-        if campaign.id not in seen:  # a campaign in two overlapping fences counts once
-            seen.add(campaign.id)
-            out.append((campaign, merchant, fence_id))
-    return out
-
-
 def liked_tags(resident_id: int) -> Counter:
     """Tags of the shops where the resident redeemed coupons before."""
     tags: Counter = Counter()
@@ -68,6 +53,39 @@ def liked_tags(resident_id: int) -> Counter:
             .where(WalletCoupon.resident_id == resident_id, WalletCoupon.status == CouponStatus.REDEEMED)):
         tags.update(merchant_tags or [])
     return tags
+
+
+@cache
+def _resident_state_query():
+    """Built once: statement construction cost more than the query (parameters bound per call)."""
+    resident, day = bindparam("resident"), bindparam("day")
+    ids = bindparam("ids", expanding=True)
+    held = select(ClaimCount.campaign_id, ClaimCount.n, literal("held").label("kind")).where(
+        ClaimCount.resident_id == resident, ClaimCount.campaign_id.in_(ids))
+    today = select(WalletCoupon.campaign_id, literal(1), literal("today")).where(
+        WalletCoupon.resident_id == resident, WalletCoupon.drop_date == day, WalletCoupon.campaign_id.in_(ids))
+    budget = select(literal(0), DailyDrops.n, literal("budget")).where(
+        DailyDrops.resident_id == resident, DailyDrops.day == day)
+    return union_all(held, today, budget)
+
+
+@cache
+def _fence_names_query():
+    return select(Fence.id, Fence.name).where(Fence.id.in_(bindparam("ids", expanding=True)))
+
+
+def resident_state(resident_id: int, campaign_ids: list[int], day) -> tuple[dict[int, int], set[int], int]:
+    """(coupons held per campaign, campaigns dropped today, airdrops used today) in one round trip."""
+    counts, dropped, used = {}, set(), 0
+    for campaign_id, n, kind in db.session.execute(_resident_state_query(),
+                                                   {"resident": resident_id, "day": day, "ids": campaign_ids}):
+        if kind == "held":
+            counts[campaign_id] = n
+        elif kind == "today":
+            dropped.add(campaign_id)
+        else:
+            used = n
+    return counts, dropped, used
 
 
 def check_in(*, resident_id: int, lat: float, lon: float, accuracy_m: float, last: rules.Fix | None,
@@ -79,63 +97,58 @@ def check_in(*, resident_id: int, lat: float, lon: float, accuracy_m: float, las
     fence_ids = current_index().containing(lat, lon)
     if not fence_ids:
         return CheckinResult(rules.OUTSIDE)
-    names = dict(db.session.execute(select(Fence.id, Fence.name).where(Fence.id.in_(fence_ids))).all())
+    names = dict(db.session.execute(_fence_names_query(), {"ids": fence_ids}).all())
     fences = [{"id": i, "name": names.get(i, "")} for i in fence_ids]
 
-    candidates = live_campaigns(fence_ids, now)
+    candidates = live_in(fence_ids, now)
     if not candidates:
         return CheckinResult(rules.NO_LIVE_CAMPAIGN, fences)
     local = now.astimezone(settings.tz)
-    open_now = [c for c in candidates if window_open(parse_windows(c[0].airdrop_windows), local)]
+    open_now = [c for c in candidates if window_open(list(c.windows), local)]
     if not open_now:
-        upcoming = [p[0] for c, _, _ in candidates
-                    for p in upcoming_windows(parse_windows(c.airdrop_windows), frm=now, until=now + timedelta(days=7),
+        upcoming = [p[0] for c in candidates
+                    for p in upcoming_windows(list(c.windows), frm=now, until=now + timedelta(days=7),
                                               tz=settings.tz)[:1]]
         return CheckinResult(rules.WINDOW_CLOSED, fences, next_window_at=min(upcoming, default=None))
 
-    used_today = db.session.scalar(select(DailyDrops.n).where(DailyDrops.resident_id == resident_id,
-                                                              DailyDrops.day == local.date())) or 0
+    held, today, used_today = resident_state(resident_id, [c.id for c in open_now], local.date())
     if used_today >= settings.daily_budget:
         return CheckinResult(rules.BUDGET_USED, fences)
-    ids = [c.id for c, _, _ in open_now]
-    held = dict(db.session.execute(select(ClaimCount.campaign_id, ClaimCount.n).where(
-        ClaimCount.resident_id == resident_id, ClaimCount.campaign_id.in_(ids))).all())
-    today = set(db.session.scalars(select(WalletCoupon.campaign_id).where(
-        WalletCoupon.resident_id == resident_id, WalletCoupon.drop_date == local.date(),
-        WalletCoupon.campaign_id.in_(ids))))
     # A first pass to rank only what could drop; claim() re-checks every limit atomically.
-    eligible = [(c, m, f) for c, m, f in open_now if held.get(c.id, 0) < c.per_resident_limit and c.id not in today]
+    eligible = [c for c in open_now if held.get(c.id, 0) < c.per_resident_limit and c.id not in today]
     if not eligible:
         return CheckinResult(rules.NOTHING_NEW, fences)
 
-    offers = {c.id: (c, m, f) for c, m, f in eligible}
+    by_id = {c.id: c for c in eligible}
+    fence_of = {c.id: next(f for f in fence_ids if f in c.fence_ids) for c in eligible}
     ranked = rules.rank_offers(
-        [rules.Offer(c.id, tuple(m.tags or ()), tuple(c.tags or ()), rules.haversine_m(lat, lon, m.lat, m.lon),
-                     face_value_cents(kind=c.discount_kind.value, amount_off_cents=c.amount_off_cents,
-                                      percent_off=c.percent_off, percent_cap_cents=c.percent_cap_cents,
-                                      min_spend_cents=c.min_spend_cents),
-                     (c.ends_at - now).total_seconds() / 3600) for c, m, f in eligible],
+        [rules.Offer(c.id, c.merchant_tags, c.tags, rules.haversine_m(lat, lon, c.merchant_lat, c.merchant_lon),
+                     c.value_cents, (c.ends_at - now).total_seconds() / 3600) for c in eligible],
         liked_tags=liked_tags(resident_id), local_hour=local.hour)
 
     dropped, refusals = [], []
     slots = min(settings.top_n, settings.daily_budget - used_today)
     # Claim in campaign-id order so concurrent check-ins lock campaign rows in one order (no deadlocks).
-    chosen = sorted(ranked[:slots], key=lambda r: r.offer.campaign_id)
-    for r in chosen:
-        campaign, merchant, fence_id = offers[r.offer.campaign_id]
+    for r in sorted(ranked[:slots], key=lambda r: r.offer.campaign_id):
+        campaign = by_id[r.offer.campaign_id]
         try:
-            coupon = claim(resident_id=resident_id, campaign=campaign, fence_id=fence_id, now=now,
+            coupon = claim(resident_id=resident_id, campaign=campaign, fence_id=fence_of[campaign.id], now=now,
                            local_day=local.date(), daily_budget=settings.daily_budget)
         except ClaimRefused as refused:
             refusals.append(refused.reason)
             continue
         dropped.append({"coupon_id": coupon.id, "campaign_id": campaign.id, "title": campaign.title,
-                        "merchant_name": merchant.name, "fence_id": fence_id, "expires_at": coupon.expires_at,
-                        "score": round(r.score, 3), "reasons": r.reasons})
+                        "merchant_name": campaign.merchant_name, "fence_id": fence_of[campaign.id],
+                        "expires_at": coupon.expires_at, "score": round(r.score, 3), "reasons": r.reasons})
     dropped.sort(key=lambda d: -d["score"])
     if dropped:
         return CheckinResult(rules.DROPPED, fences, dropped)
-    return CheckinResult(rules.BUDGET_USED if "budget_used" in refusals else rules.NOTHING_NEW, fences)
+    if "budget_used" in refusals:
+        return CheckinResult(rules.BUDGET_USED, fences)
+    # Sold out since this worker's snapshot: as good as no campaign.
+    if refusals and all(reason == "sold_out" for reason in refusals):
+        return CheckinResult(rules.NO_LIVE_CAMPAIGN, fences)
+    return CheckinResult(rules.NOTHING_NEW, fences)
 
 
 # --- fences, for admins ------------------------------------------------------------------

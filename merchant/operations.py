@@ -11,7 +11,7 @@ from core.identity.rules import N_
 from core.problems import Conflict, NotFound, ValidationFailed
 from merchant import rules
 from merchant.models import Campaign, CampaignStatus, CampaignTarget, EndPolicy, Merchant
-from merchant.signals import campaign_ended
+from merchant.signals import campaign_changed, campaign_ended
 
 EDITABLE_WHEN_PUBLISHED = {"title", "description", "airdrop_windows", "target_fence_ids", "tags", "ends_at"}
 
@@ -55,6 +55,7 @@ def create_campaign(merchant_id: int, data: dict) -> Campaign:
     db.session.flush()
     _set_targets(campaign.id, targets)
     db.session.flush()
+    campaign_changed.send(campaign)
     return campaign
 
 
@@ -74,6 +75,7 @@ def update_campaign(campaign: Campaign, data: dict, *, now: datetime) -> Campaig
         raise ValidationFailed("The campaign must end after it starts.",
                                errors={"ends_at": [N_("Must be after the start.")]})
     db.session.flush()
+    campaign_changed.send(campaign)
     return campaign
 
 
@@ -100,6 +102,7 @@ def change_state(campaign: Campaign, action: str, *, now: datetime, end_policy: 
     db.session.refresh(campaign)
     if action == "end":
         campaign_ended.send(campaign)
+    campaign_changed.send(campaign)
     return campaign
 
 
@@ -116,6 +119,7 @@ def set_inventory(campaign: Campaign, new_total: int) -> Campaign:
         raise CampaignStateConflict("Inventory cannot go below what has been collected.",
                                     errors={"inventory_total": [N_("Below what has been collected.")]})
     db.session.refresh(campaign)
+    campaign_changed.send(campaign)
     return campaign
 
 

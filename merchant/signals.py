@@ -6,3 +6,6 @@ _signals = Namespace()
 
 #: sent with the Campaign after it ended (campaign.end_policy says honour or void)
 campaign_ended = _signals.signal("campaign-ended")
+
+#: sent with the Campaign after any change to it (terms, state, targets, inventory)
+campaign_changed = _signals.signal("campaign-changed")

@@ -9,8 +9,8 @@ from flask_smorest import Blueprint
 from core.db import utcnow
 from core.identity.access import roles_required
 from core.identity.models import Role
-from core.pagination import Counted, RowPage
-from wallet.queries import coupon_view, my_coupon, wallet_count, wallet_select
+from core.pagination import RowPage
+from wallet.queries import coupon_view, my_coupon, shelf_query
 from wallet.schemas import CouponOut, WalletQuery
 
 blp = Blueprint("wallet", __name__, url_prefix="/api/wallet", description="The resident's card wallet")
@@ -30,9 +30,7 @@ class Coupons(MethodView):
     @blp.paginate(CouponPage)
     def get(self, query):
         """My coupons on one shelf: usable (soonest expiry first), used, or expired"""
-        now = utcnow()
-        return Counted(wallet_select(current_user.id, query["shelf"], now),
-                       wallet_count(current_user.id, query["shelf"], now))
+        return shelf_query(current_user.id, query["shelf"], utcnow())
 
 
 @blp.route("/coupons/<int:coupon_id>")

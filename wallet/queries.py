@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 
 from core.db import db
+from core.pagination import Counted
 from core.problems import NotFound
 from merchant.models import Campaign, Merchant
 from merchant.rules import display_status
@@ -36,8 +37,9 @@ def _columns():
         Merchant, Merchant.id == WalletCoupon.merchant_id).outerjoin(fence, fence.c.id == WalletCoupon.fence_id)
 
 
-def _shelf_filter(resident_id: int, shelf: str, now: datetime):
-    mine = WalletCoupon.resident_id == resident_id
+def _shelf_filter(shelf: str):
+    mine = WalletCoupon.resident_id == bindparam("resident")
+    now = bindparam("now", type_=WalletCoupon.expires_at.type)
     if shelf == "usable":
         return mine & (WalletCoupon.status == CouponStatus.USABLE) & (WalletCoupon.expires_at > now)
     if shelf == "used":
@@ -50,13 +52,20 @@ ORDER = {"usable": (WalletCoupon.expires_at, WalletCoupon.id), "used": (WalletCo
          "expired": (WalletCoupon.expires_at.desc(),)}
 
 
-def wallet_select(resident_id: int, shelf: str, now: datetime):
-    return _columns().where(_shelf_filter(resident_id, shelf, now)).order_by(*ORDER[shelf])
+@cache
+def _shelf_query(shelf: str):
+    return (_columns().where(_shelf_filter(shelf)).order_by(*ORDER[shelf])
+            .limit(bindparam("limit")).offset(bindparam("offset")))
 
 
-def wallet_count(resident_id: int, shelf: str, now: datetime):
-    """The same shelf, counted on the coupon table alone."""
-    return select(func.count(WalletCoupon.id)).where(_shelf_filter(resident_id, shelf, now))
+@cache
+def _shelf_count(shelf: str):
+    return select(func.count(WalletCoupon.id)).where(_shelf_filter(shelf))
+
+
+def shelf_query(resident_id: int, name: str, now: datetime) -> Counted:
+    """One shelf of a resident's wallet, paged by RowPage (statements are built once per shelf)."""
+    return Counted(_shelf_query(name), _shelf_count(name), {"resident": resident_id, "now": now})
 
 
 def coupon_view(row, now: datetime) -> dict:

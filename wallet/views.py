@@ -8,7 +8,7 @@ from flask_login import current_user
 from core.db import db, utcnow
 from core.identity.access import roles_required
 from core.identity.models import Role
-from wallet.queries import coupon_view, my_coupon, wallet_count, wallet_select
+from wallet.queries import coupon_view, my_coupon, shelf_query
 
 web = Blueprint("wallet_pages", __name__)
 SHELVES = ("usable", "used", "expired")
@@ -17,8 +17,9 @@ PAGE_SIZE = 30
 
 def _shelf(name: str, page: int = 1) -> tuple[list[dict], int]:
     now = utcnow()
-    total = db.session.scalar(wallet_count(current_user.id, name, now))
-    rows = db.session.execute(wallet_select(current_user.id, name, now).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
+    query = shelf_query(current_user.id, name, now)
+    total = db.session.scalar(query.count, query.params)
+    rows = db.session.execute(query.rows, {**query.params, "limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE})
     return [coupon_view(row, now) for row in rows], total
 
 
