@@ -54,14 +54,17 @@ def fence_lookup_rows(counts=(1_000, 100_000), queries=20_000) -> list[tuple[str
         points = [(CITY[0] + rng.uniform(-0.27, 0.27), CITY[1] + rng.uniform(-0.31, 0.31)) for _ in range(queries)]
         for lat, lon in points[:1000]:
             index.containing(lat, lon)
-        times = []
-        for lat, lon in points:
-            t = time.perf_counter_ns()
-            index.containing(lat, lon)
-            times.append((time.perf_counter_ns() - t) / 1000)
-        times.sort()
-        rows.append((f"{n:,} fences (index built in {build_s:.2f} s)", times[len(times) // 2],
-                     times[int(len(times) * 0.99)]))
+        runs = []  # three passes, the median pass reported: one busy moment on 2 cores skews a p99
+        for _ in range(3):
+            times = []
+            for lat, lon in points:
+                t = time.perf_counter_ns()
+                index.containing(lat, lon)
+                times.append((time.perf_counter_ns() - t) / 1000)
+            times.sort()
+            runs.append((times[len(times) // 2], times[int(len(times) * 0.99)]))
+        p50, p99 = sorted(runs, key=lambda r: r[1])[1]
+        rows.append((f"{n:,} fences (index built in {build_s:.2f} s)", p50, p99))
     return rows
 
 
@@ -161,7 +164,8 @@ def throughput_rows(dep, *, seconds: int, rounds: int, connections: int, fence_c
                 hello.append(wrk(server.base + "/hello", seconds=seconds, connections=connections))
             with gunicorn("wsgi:app", dep.env, dep.workdir) as server:
                 url = server.base + "/"
-                wrk(url, seconds=3, connections=connections, script=checkin)  # every worker builds its index
+                # Until every worker has built its index (about a second per 25k fences on PostgreSQL).
+                wrk(url, seconds=3 + n // 20_000, connections=connections, script=checkin)
                 results[n]["checkin"].append(wrk(url, seconds=seconds, connections=connections, script=checkin))
                 results[n]["wallet"].append(wrk(url, seconds=seconds, connections=connections, script=wallet))
                 memory[n] = worker_rss_mb(server.pid)

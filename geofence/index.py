@@ -73,24 +73,38 @@ def _inside_circles(lats, lons, meridional, normal, radii, lat: float, lon: floa
 
 class FenceIndex:
     def __init__(self, shapes: list[FenceShape], revision: int = 0):
+        self._build(np.array([s.id for s in shapes], dtype=np.int64),
+                    np.array([s.center_lat for s in shapes], dtype=float),
+                    np.array([s.center_lon for s in shapes], dtype=float),
+                    np.array([s.radius_m or 0.0 for s in shapes], dtype=float),
+                    {i: s.polygon for i, s in enumerate(shapes) if s.polygon is not None}, revision)
+
+    @classmethod
+    def from_columns(cls, ids, lats, lons, radii, polygons: dict[int, dict], revision: int) -> FenceIndex:
+        """From plain columns (position i of each), polygons by position: no object per fence."""
+        index = cls.__new__(cls)
+        index._build(np.asarray(ids, dtype=np.int64), np.asarray(lats, dtype=float),
+                     np.asarray(lons, dtype=float), np.asarray(radii, dtype=float), polygons, revision)
+        return index
+
+    def _build(self, ids, lats, lons, radii, polygons: dict[int, dict], revision: int) -> None:
         self.revision = revision
-        n = len(shapes)
-        self._ids = np.fromiter((s.id for s in shapes), dtype=np.int64, count=n)
-        self._lat = np.fromiter((s.center_lat for s in shapes), dtype=float, count=n)
-        self._lon = np.fromiter((s.center_lon for s in shapes), dtype=float, count=n)
-        self._radius = np.fromiter((s.radius_m or 0.0 for s in shapes), dtype=float, count=n)
-        self._is_polygon = np.fromiter((s.polygon is not None for s in shapes), dtype=bool, count=n)
-        self._meridional, self._normal = radii_of_curvature(self._lat)
+        n = len(ids)
+        self._ids, self._lat, self._lon, self._radius = ids, lats, lons, radii
+        self._is_polygon = np.zeros(n, dtype=bool)
         self._polygons = np.empty(n, dtype=object)
-        boxes = np.empty((n, 4))
-        for i, shape in enumerate(shapes):
-            if shape.polygon is not None:
-                geometry = shapely.from_geojson(_json(shape.polygon))
-                shapely.prepare(geometry)
-                self._polygons[i] = geometry
-                boxes[i] = geometry.bounds
-            else:
-                boxes[i] = circle_envelope(shape.center_lat, shape.center_lon, shape.radius_m)
+        self._meridional, self._normal = radii_of_curvature(lats)
+        # Circle envelopes, vectorised; polygons overwrite theirs below.
+        margin = 1.01  # the envelope must never be smaller than the circle
+        dlat = radii / METRES_PER_DEGREE * margin
+        dlon = radii / (METRES_PER_DEGREE * np.maximum(np.cos(np.radians(lats)), 1e-6)) * margin
+        boxes = np.column_stack([lons - dlon, lats - dlat, lons + dlon, lats + dlat]) if n else np.empty((0, 4))
+        for i, polygon in polygons.items():
+            geometry = shapely.from_geojson(_json(polygon))
+            shapely.prepare(geometry)
+            self._polygons[i] = geometry
+            self._is_polygon[i] = True
+            boxes[i] = geometry.bounds
         envelopes = shapely.box(boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]) if n else []
         self._tree = shapely.STRtree(envelopes)
 
