@@ -7,10 +7,10 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from core.db import db
+from core.forms import attempt
 from core.identity import operations
 from core.identity.access import roles_required
 from core.identity.models import Department, MerchantRole, Role, User
-from core.problems import Problem
 
 web = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE_SIZE = 25
@@ -47,15 +47,12 @@ def new_account():
         except ValueError:
             errors = {"role": [_("Choose a role.")]}
         else:
-            try:
-                user = operations.create_account(
-                    role=role, identifier=form.get("identifier", ""), password=form.get("password", ""),
-                    display_name=form.get("display_name", "").strip() or form.get("identifier", ""),
-                    merchant_id=_int_or_none(form.get("merchant_id")), merchant_role=merchant_role,
-                    department_id=_int_or_none(form.get("department_id")))
-            except Problem as problem:
-                errors = problem.errors or {"_": [problem.detail]}
-            else:
+            user, errors = attempt(lambda: operations.create_account(
+                role=role, identifier=form.get("identifier", ""), password=form.get("password", ""),
+                display_name=form.get("display_name", "").strip() or form.get("identifier", ""),
+                merchant_id=_int_or_none(form.get("merchant_id")), merchant_role=merchant_role,
+                department_id=_int_or_none(form.get("department_id"))))
+            if user is not None:
                 db.session.commit()
                 flash(_("Account created for %(name)s.", name=user.display_name))
                 return redirect(url_for("admin.accounts"))

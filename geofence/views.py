@@ -6,13 +6,12 @@ import json
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from marshmallow import ValidationError
 from sqlalchemy import select
 
 from core.db import db, utcnow
+from core.forms import attempt
 from core.identity.access import roles_required
 from core.identity.models import Role
-from core.problems import Problem
 from geofence import operations
 from geofence.api import airdrop_settings
 from geofence.models import Fence
@@ -52,14 +51,8 @@ def _form_to_fence(form) -> dict:
 def admin_fences():
     errors: dict = {}
     if request.method == "POST":
-        try:
-            data = FenceIn().load(_form_to_fence(request.form))
-            fence = operations.create_fence(data)
-        except ValidationError as exc:
-            errors = exc.messages
-        except Problem as problem:
-            errors = problem.errors or {"_": [problem.detail]}
-        else:
+        fence, errors = attempt(lambda: operations.create_fence(FenceIn().load(_form_to_fence(request.form))))
+        if fence is not None:
             db.session.commit()
             flash(_("Geofence %(name)s created.", name=fence.name))
             return redirect(url_for("geofence_pages.admin_fences"))

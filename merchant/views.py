@@ -10,10 +10,10 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from marshmallow import ValidationError
 from sqlalchemy import select
 
 from core.db import db, utcnow
+from core.forms import attempt
 from core.problems import Problem
 from merchant import operations
 from merchant.api import owner_only
@@ -98,14 +98,9 @@ def campaigns():
 def new_campaign():
     errors: dict = {}
     if request.method == "POST":
-        try:
-            campaign = operations.create_campaign(current_user.merchant_id, CampaignIn().load(
-                _form_to_campaign(request.form)))
-        except ValidationError as exc:
-            errors = exc.messages
-        except Problem as problem:
-            errors = problem.errors or {"_": [problem.detail]}
-        else:
+        campaign, errors = attempt(lambda: operations.create_campaign(
+            current_user.merchant_id, CampaignIn().load(_form_to_campaign(request.form))))
+        if campaign is not None:
             db.session.commit()
             flash(_("Draft saved. Publish it when you are ready."))
             return redirect(url_for("merchant_pages.campaign", campaign_id=campaign.id))

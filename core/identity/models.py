@@ -32,7 +32,25 @@ class Department(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class User(UserMixin, db.Model):
+class AccountMixin:
+    """What a signed-in account and its cached snapshot (signed_in.Identity) both answer."""
+
+    __slots__ = ()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+    def get_id(self) -> str:
+        # The version is part of the id: a password change ends every other session.
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def identifier(self) -> str:
+        return self.email or self.phone or ""
+
+
+class User(AccountMixin, UserMixin, db.Model):
     __tablename__ = "user_account"
     __table_args__ = (
         CheckConstraint("email IS NOT NULL OR phone IS NOT NULL", name="has_identifier"),
@@ -64,14 +82,3 @@ class User(UserMixin, db.Model):
     revision: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    @property
-    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
-        return self.active
-
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
-
-    @property
-    def identifier(self) -> str:
-        return self.email or self.phone or ""

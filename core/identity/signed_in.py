@@ -18,14 +18,14 @@ from dataclasses import dataclass, fields
 from flask import current_app, session
 
 from core.db import db
-from core.identity.models import MerchantRole, Role, User
+from core.identity.models import AccountMixin, MerchantRole, Role, User
 
 REVISION_KEY = "uv"
 EXTENSION = "linli_identity_cache"
 
 
 @dataclass(frozen=True, slots=True)
-class Identity:
+class Identity(AccountMixin):
     id: int
     role: Role
     display_name: str
@@ -44,17 +44,6 @@ class Identity:
     # Flask-Login's user interface.
     is_authenticated = True
     is_anonymous = False
-
-    @property
-    def is_active(self) -> bool:
-        return self.active
-
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
-
-    @property
-    def identifier(self) -> str:
-        return self.email or self.phone or ""
 
     @classmethod
     def of(cls, user: User) -> Identity:

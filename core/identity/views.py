@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
 from core.db import db, utcnow
+from core.forms import attempt
 from core.identity import operations, signed_in
 from core.identity.api import identifier_key, login_limit, start_session
 from core.problems import Problem
@@ -50,14 +51,11 @@ def signup():
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         form = request.form
-        try:
-            user = operations.sign_up_resident(
-                identifier=form.get("identifier", ""), password=form.get("password", ""),
-                display_name=form.get("display_name", "").strip() or _("Neighbour"),
-                locale=session.get("locale") or request.cookies.get("linli_lang"))
-        except Problem as problem:
-            errors = problem.errors or {"_": [problem.detail]}
-        else:
+        user, errors = attempt(lambda: operations.sign_up_resident(
+            identifier=form.get("identifier", ""), password=form.get("password", ""),
+            display_name=form.get("display_name", "").strip() or _("Neighbour"),
+            locale=request.cookies.get("linli_lang")))
+        if user is not None:
             db.session.commit()
             start_session(user)
             return redirect(url_for("core.home"))
