@@ -28,7 +28,7 @@ def _int_or_none(raw: str | None) -> int | None:
 @web.get("/accounts")
 @roles_required(Role.ADMIN)
 def accounts():
-    page = max(_int_or_none(request.args.get("page")) or 1, 1)
+    page = min(max(_int_or_none(request.args.get("page")) or 1, 1), 100_000)
     total = db.session.scalar(select(func.count(User.id)))
     users = db.session.scalars(select(User).order_by(User.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
     return render_template("admin/accounts.html", users=list(users), page=page,

@@ -13,6 +13,7 @@ from core import formatting
 from core.config import PROJECT_ROOT, engine_options, load_config
 from core.extensions import Api, babel, csrf, db, migrate
 from core.ratelimit import init_rate_limits
+from core.schemas import IdConverter, id_parameter_schema
 from core.sessions import DailyRefreshSessionInterface
 
 SECURITY_HEADERS = {
@@ -58,7 +59,9 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     init_login_manager(app)
     # One Api per app: its OpenAPI document belongs to that app alone.
-    app.extensions["linli_api"] = Api(app)
+    app.url_map.converters["id"] = IdConverter
+    api = app.extensions["linli_api"] = Api(app)
+    api.register_converter(IdConverter, id_parameter_schema)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -9,6 +9,9 @@ from sqlalchemy import Select, func, select
 
 from core.db import db
 
+# A page beyond this many rows is empty anyway; the engines would overflow on such an offset.
+MAX_OFFSET = 2**31 - 1
+
 
 class SelectPage(Page):
     @property
@@ -19,6 +22,8 @@ class SelectPage(Page):
     @property
     def items(self) -> list:
         params = self.page_params
+        if params.first_item > MAX_OFFSET:
+            return []
         return list(db.session.scalars(self.collection.limit(params.page_size).offset(params.first_item)))
 
 
@@ -47,6 +52,8 @@ class RowPage(Page):
     @property
     def items(self) -> list:
         params = self.page_params
+        if params.first_item > MAX_OFFSET:
+            return []
         rows = db.session.execute(self.collection.rows, {**self.collection.params, "limit": params.page_size,
                                                          "offset": params.first_item})
         return [self.view(row) for row in rows]

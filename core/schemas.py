@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields
+from marshmallow import RAISE, Schema, fields, validate
+from werkzeug.routing import IntegerConverter
+
+# Every primary key is a 32-bit integer column: a larger id can name nothing, and PostgreSQL and
+# SQLite would raise on it rather than find nothing.
+MAX_ID = 2**31 - 1
 
 
 class StrictSchema(Schema):
@@ -36,3 +41,19 @@ class Float(fields.Float):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.make_error("invalid", input=value)
         return super()._deserialize(value, attr, data, **kwargs)
+
+
+def Id(**kwargs) -> Integer:  # noqa: N802 - reads like a field class at the call site
+    """An object id in a JSON body or query: a positive 32-bit integer."""
+    return Integer(validate=validate.Range(1, MAX_ID), **kwargs)
+
+
+class IdConverter(IntegerConverter):
+    """`<id:name>` in routes: a positive 32-bit integer, anything else is 404."""
+
+    def __init__(self, map, *args, **kwargs):
+        super().__init__(map, min=1, max=MAX_ID)
+
+
+def id_parameter_schema(_converter) -> dict:
+    return {"type": "integer", "minimum": 1, "maximum": MAX_ID}

@@ -93,7 +93,7 @@ class AdminFences(MethodView):
         return fence
 
 
-@blp.route("/admin/fences/<int:fence_id>")
+@blp.route("/admin/fences/<id:fence_id>")
 class AdminFence(MethodView):
     @roles_required(Role.ADMIN)
     @blp.arguments(FencePatch())

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from core.schemas import Boolean, Float, Integer, StrictSchema
+from core.schemas import MAX_ID, Boolean, Float, Integer, StrictSchema
 from geofence.index import BadPolygon, check_polygon
 from geofence.models import FenceKind
 from merchant.schemas import TermsOut
@@ -96,5 +96,5 @@ class OfferOut(TermsOut):
 
 class ScheduleQuery(StrictSchema):
     # Query strings are text: these are parsed from digits, and "2.5" is still refused.
-    fence_id = fields.Integer()
+    fence_id = fields.Integer(validate=validate.Range(1, MAX_ID))
     days = fields.Integer(load_default=7, validate=validate.Range(1, 31))

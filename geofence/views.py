@@ -61,7 +61,7 @@ def admin_fences():
         (422 if errors else 200)
 
 
-@web.post("/admin/fences/<int:fence_id>/active")
+@web.post("/admin/fences/<id:fence_id>/active")
 @roles_required(Role.ADMIN)
 def toggle_fence(fence_id: int):
     fence = operations.update_fence(fence_id, {"active": request.form.get("active") == "on"})

@@ -95,7 +95,7 @@ class Campaigns(MethodView):
         return campaign
 
 
-@blp.route("/campaigns/<int:campaign_id>")
+@blp.route("/campaigns/<id:campaign_id>")
 class CampaignItem(MethodView):
     @merchant_staff
     @blp.response(200, CampaignOut)
@@ -114,7 +114,7 @@ class CampaignItem(MethodView):
         return campaign
 
 
-@blp.route("/campaigns/<int:campaign_id>/state")
+@blp.route("/campaigns/<id:campaign_id>/state")
 class CampaignState(MethodView):
     @owner_only
     @blp.arguments(TransitionIn())
@@ -127,7 +127,7 @@ class CampaignState(MethodView):
         return campaign
 
 
-@blp.route("/campaigns/<int:campaign_id>/inventory")
+@blp.route("/campaigns/<id:campaign_id>/inventory")
 class CampaignInventory(MethodView):
     @owner_only
     @blp.arguments(InventoryIn())

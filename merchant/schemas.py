@@ -3,7 +3,7 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate, validates, validates_schema
 
 from core.db import utcnow
-from core.schemas import Float, Integer, StrictSchema
+from core.schemas import Float, Id, Integer, StrictSchema
 from merchant.models import DiscountKind, EndPolicy
 from merchant.rules import BadWindow, display_status, parse_windows
 
@@ -21,7 +21,7 @@ class _CampaignFields(StrictSchema):
     title = fields.String(validate=validate.Length(min=1, max=120))
     description = fields.String(validate=validate.Length(max=2000))
     airdrop_windows = fields.List(fields.Nested(WindowSchema), validate=validate.Length(max=14))
-    target_fence_ids = fields.List(Integer(), validate=validate.Length(max=50))
+    target_fence_ids = fields.List(Id(), validate=validate.Length(max=50))
     tags = fields.List(TAG, validate=validate.Length(max=10))
     ends_at = fields.AwareDateTime()
 

@@ -108,7 +108,7 @@ def new_campaign():
                            days=DAYS), (422 if errors else 200)
 
 
-@web.get("/campaigns/<int:campaign_id>")
+@web.get("/campaigns/<id:campaign_id>")
 @owner_only
 def campaign(campaign_id: int):
     c = operations.get_campaign(current_user.merchant_id, campaign_id)
@@ -118,7 +118,7 @@ def campaign(campaign_id: int):
                            fence_names=[names.get(i, f"#{i}") for i in c.target_fence_ids], days=dict(DAYS))
 
 
-@web.post("/campaigns/<int:campaign_id>/state")
+@web.post("/campaigns/<id:campaign_id>/state")
 @owner_only
 def change_state(campaign_id: int):
     c = operations.get_campaign(current_user.merchant_id, campaign_id)
@@ -135,7 +135,7 @@ def change_state(campaign_id: int):
     return redirect(url_for("merchant_pages.campaign", campaign_id=campaign_id))
 
 
-@web.post("/campaigns/<int:campaign_id>/inventory")
+@web.post("/campaigns/<id:campaign_id>/inventory")
 @owner_only
 def inventory(campaign_id: int):
     c = operations.get_campaign(current_user.merchant_id, campaign_id)

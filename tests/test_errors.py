@@ -132,3 +132,22 @@ def test_pagination_is_validated_strictly(signed_in):
     assert_problem(client.get("/api/departments?page=2.5"), 422)
     assert_problem(client.get("/api/departments?page_size=100000"), 422)
     assert_problem(client.get("/api/departments?page=0"), 422)
+
+
+def test_absurd_ids_and_pages_are_4xx_not_500(app, signed_in):
+    from core.identity.models import Role
+
+    resident, _ = signed_in(Role.RESIDENT)
+    huge = 10**30
+    assert resident.get(f"/api/wallet/coupons/{huge}").status_code == 404
+    assert resident.get(f"/wallet/coupons/{huge}").status_code == 404
+    assert resident.get(f"/api/wallet/coupons?page={huge}").json == []
+    assert resident.get(f"/wallet?page={huge}").status_code == 200
+    visitor = app.test_client()
+    assert visitor.get(f"/api/fences?page={huge}&page_size=50").json == []
+    assert visitor.get(f"/api/airdrops/schedule?fence_id=-{huge}").status_code == 422
+    assert visitor.get(f"/api/airdrops/schedule?fence_id={huge}").status_code == 422
+    admin, _ = signed_in(Role.ADMIN)
+    body = {"role": "staff", "identifier": "s@example.org", "password": "a long password",
+            "display_name": "S", "department_id": huge}
+    assert admin.post("/api/admin/accounts", json=body).status_code == 422

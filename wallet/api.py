@@ -33,7 +33,7 @@ class Coupons(MethodView):
         return shelf_query(current_user.id, query["shelf"], utcnow())
 
 
-@blp.route("/coupons/<int:coupon_id>")
+@blp.route("/coupons/<id:coupon_id>")
 class Coupon(MethodView):
     @roles_required(Role.RESIDENT)
     @blp.response(200, CouponOut)

@@ -13,6 +13,7 @@ from wallet.queries import coupon_view, my_coupon, shelf_query
 web = Blueprint("wallet_pages", __name__)
 SHELVES = ("usable", "used", "expired")
 PAGE_SIZE = 30
+MAX_PAGE = 10_000  # far beyond any wallet; keeps the offset within what the engines accept
 
 
 def _shelf(name: str, page: int = 1) -> tuple[list[dict], int]:
@@ -29,7 +30,7 @@ def wallet():
     shelf = request.args.get("shelf", "usable")
     if shelf not in SHELVES:
         shelf = "usable"
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
     coupons, total = _shelf(shelf, page)
     counts = {name: (total if name == shelf else _shelf(name)[1]) for name in SHELVES}
     return render_template("wallet/wallet.html", coupons=coupons, shelf=shelf, counts=counts, page=page,
@@ -44,7 +45,7 @@ def usable_fragment():
     return render_template("wallet/_coupons.html", coupons=coupons, shelf="usable")
 
 
-@web.get("/wallet/coupons/<int:coupon_id>")
+@web.get("/wallet/coupons/<id:coupon_id>")
 @roles_required(Role.RESIDENT)
 def coupon(coupon_id: int):
     return render_template("wallet/coupon.html", coupon=my_coupon(current_user.id, coupon_id, utcnow()))

@@ -3,7 +3,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from core.identity.models import MerchantRole, Role
-from core.schemas import Boolean, Integer, StrictSchema
+from core.schemas import Boolean, Id, Integer, StrictSchema
 
 
 class SignUpIn(StrictSchema):
@@ -52,9 +52,9 @@ class AccountIn(StrictSchema):
     identifier = fields.String(required=True, validate=validate.Length(min=3, max=254))
     password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
     display_name = fields.String(required=True, validate=validate.Length(min=1, max=80))
-    merchant_id = Integer()
+    merchant_id = Id()
     merchant_role = fields.Enum(MerchantRole, by_value=True)
-    department_id = Integer()
+    department_id = Id()
 
 
 class AccountQuery(StrictSchema):
