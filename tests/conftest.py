@@ -92,7 +92,7 @@ def database_url(request):
     return url
 
 
-def _empty_all_tables() -> None:
+def empty_all_tables() -> None:
     tables = [t.name for t in db.metadata.sorted_tables]
     if db.engine.dialect.name == "postgresql":
         db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
@@ -128,7 +128,7 @@ def app(database_url):
     yield app
     with app.app_context():
         db.session.rollback()
-        _empty_all_tables()
+        empty_all_tables()
         db.engine.dispose()
 
 
