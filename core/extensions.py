@@ -14,6 +14,20 @@ __all__ = ["Api", "babel", "csrf", "db", "login_manager", "migrate"]
 
 
 class Api(_Api):
+    def __init__(self, *args, **kwargs):
+        from core.schemas import ProblemSchema
+
+        self.ERROR_SCHEMA = ProblemSchema
+        super().__init__(*args, **kwargs)
+
+    def _register_responses(self):
+        # The documented error responses are what handle_http_exception sends: problem+json.
+        self.DEFAULT_RESPONSE_CONTENT_TYPE = "application/problem+json"
+        try:
+            super()._register_responses()
+        finally:
+            del self.DEFAULT_RESPONSE_CONTENT_TYPE
+
     def handle_http_exception(self, error):
         # flask-smorest registers its own JSON handler; route it to our problem format.
         from core.errors import handle_http_exception

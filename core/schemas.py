@@ -15,6 +15,16 @@ class StrictSchema(Schema):
         unknown = RAISE
 
 
+class ProblemSchema(Schema):
+    """RFC 9457 problem details, as every error of the API is answered."""
+
+    type = fields.String(metadata={"example": "/problems/validation"})
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    errors = fields.Dict(metadata={"description": "Messages per field, for invalid input"})
+
+
 class Integer(fields.Integer):
     def __init__(self, **kwargs):
         kwargs.setdefault("strict", True)

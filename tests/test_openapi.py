@@ -35,3 +35,13 @@ def test_docs_page_assets_come_from_the_npm_package(client):
     assert response.status_code == 200 and len(response.data) > 100_000
     assert client.get("/vendor/left-pad/index.js").status_code == 404
     assert client.get("/vendor/swagger-ui-dist/../../package.json").status_code == 404
+
+
+def test_error_responses_are_documented_as_problem_json(client):
+    spec = client.get("/api/openapi.json").get_json()
+    unprocessable = spec["components"]["responses"]["UNPROCESSABLE_ENTITY"]
+    assert list(unprocessable["content"]) == ["application/problem+json"]
+    schema = unprocessable["content"]["application/problem+json"]["schema"]
+    assert schema == {"$ref": "#/components/schemas/Problem"}
+    problem = spec["components"]["schemas"]["Problem"]["properties"]
+    assert {"type", "title", "status", "detail", "errors"} <= set(problem)
