@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
@@ -102,27 +103,19 @@ def test_publishing_needs_a_geofence_and_terms_freeze(app, signed_in, make_fence
     assert retitled.status_code == 200 and retitled.json["amount_off_cents"] == 500
 
 
-def test_ending_with_void_voids_collected_coupons_and_residents_see_it(app, signed_in, make_fence):
+@pytest.mark.parametrize("policy, status, shelf, in_wallet", [
+    ("void", "voided", "expired", False), ("honour", "usable", "usable", True)])
+def test_ending_says_what_happens_to_collected_coupons(app, signed_in, make_fence, policy, status, shelf, in_wallet):
     owner, fence_id = owner_with_fence(app, signed_in, make_fence)
     campaign_id = owner.post("/api/merchant/campaigns", json=campaign_body(fence_id)).json["id"]
     owner.post(f"/api/merchant/campaigns/{campaign_id}/state", json={"action": "publish"})
     resident, _ = signed_in(Role.RESIDENT)
     coupon_id = resident.post("/api/airdrop/checkins", json=HERE).json["dropped"][0]["coupon_id"]
-    owner.post(f"/api/merchant/campaigns/{campaign_id}/state", json={"action": "end", "end_policy": "void"})
+    owner.post(f"/api/merchant/campaigns/{campaign_id}/state", json={"action": "end", "end_policy": policy})
     coupon = resident.get(f"/api/wallet/coupons/{coupon_id}").json
-    assert coupon["status"] == "voided" and coupon["shelf"] == "expired" and coupon["end_policy"] == "void"
-    assert resident.get("/api/wallet/coupons").json == []
-
-
-def test_ending_with_honour_keeps_coupons_usable(app, signed_in, make_fence):
-    owner, fence_id = owner_with_fence(app, signed_in, make_fence)
-    campaign_id = owner.post("/api/merchant/campaigns", json=campaign_body(fence_id)).json["id"]
-    owner.post(f"/api/merchant/campaigns/{campaign_id}/state", json={"action": "publish"})
-    resident, _ = signed_in(Role.RESIDENT)
-    coupon_id = resident.post("/api/airdrop/checkins", json=HERE).json["dropped"][0]["coupon_id"]
-    owner.post(f"/api/merchant/campaigns/{campaign_id}/state", json={"action": "end", "end_policy": "honour"})
-    coupon = resident.get(f"/api/wallet/coupons/{coupon_id}").json
-    assert coupon["shelf"] == "usable" and coupon["campaign_ended"] and coupon["end_policy"] == "honour"
+    assert (coupon["status"], coupon["shelf"], coupon["end_policy"]) == (status, shelf, policy)
+    assert coupon["campaign_ended"]
+    assert bool(resident.get("/api/wallet/coupons").json) is in_wallet
 
 
 def test_inventory_goes_up_or_down_to_what_was_collected(app, signed_in, make_fence):
@@ -220,3 +213,17 @@ def test_campaign_ending_never_lies_about_the_wallet(app, signed_in, make_fence,
     resident.post("/api/airdrop/checkins", json=HERE)
     with app.app_context():
         assert db.session.scalar(select(WalletCoupon.id)) is not None
+
+
+def test_owner_keeps_the_business_profile_and_cashiers_read_it(app, signed_in):
+    owner, _ = signed_in(Role.MERCHANT)
+    changed = owner.patch("/api/merchant/profile", json={
+        "name": "Golden Crust", "opening_hours": "Mon-Sun 07:00-20:00", "tags": ["bakery", "breakfast"],
+        "lat": 31.161, "lon": 121.502})
+    assert changed.status_code == 200 and changed.json["tags"] == ["bakery", "breakfast"]
+    assert owner.patch("/api/merchant/profile", json={"lat": 31.2}).status_code == 422  # lat without lon
+    assert owner.patch("/api/merchant/profile", json={"lat": 95.0, "lon": 121.5}).status_code == 422
+    assert owner.patch("/api/merchant/profile", json={"tags": ["no spaces please"]}).status_code == 422
+    cashier, _ = signed_in(Role.MERCHANT, merchant_id=changed.json["id"], merchant_role=MerchantRole.CASHIER)
+    assert cashier.get("/api/merchant/profile").json["name"] == "Golden Crust"
+    assert cashier.patch("/api/merchant/profile", json={"name": "Mine now"}).status_code == 403
