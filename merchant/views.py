@@ -83,6 +83,14 @@ def _fences():
                               .order_by(fence.c.name)).all()
 
 
+def _say(problem: Problem) -> str:
+    """A refusal in the owner's language: field messages are in the catalogue, the rest is one line."""
+    if problem.errors:
+        first = next(iter(problem.errors.values()))
+        return _(first[0]) if isinstance(first, list) and first else _(str(first))
+    return _("That is not possible for this campaign right now.")
+
+
 @web.get("/campaigns")
 @owner_only
 def campaigns():
@@ -128,7 +136,7 @@ def change_state(campaign_id: int):
                                 end_policy=EndPolicy(policy) if policy in ("honour", "void") else None)
     except Problem as problem:
         db.session.rollback()
-        flash(problem.detail)
+        flash(_say(problem))
     else:
         db.session.commit()
         flash(_("Campaign updated."))
@@ -147,7 +155,7 @@ def inventory(campaign_id: int):
             operations.set_inventory(c, new_total)
         except Problem as problem:
             db.session.rollback()
-            flash(problem.detail)
+            flash(_say(problem))
         else:
             db.session.commit()
             flash(_("Inventory is now %(n)s.", n=new_total))
