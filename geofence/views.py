@@ -24,9 +24,10 @@ web = Blueprint("geofence_pages", __name__)
 def schedule():
     """Public: which shops drop coupons where and when (also for elevator screens)."""
     fences = list(db.session.scalars(select(Fence).where(Fence.active.is_(True)).order_by(Fence.name).limit(50)))
-    offers = operations.offers(utcnow(), airdrop_settings(), days=7)
+    now = utcnow()
+    offers = operations.offers(now, airdrop_settings(), days=7)
     by_fence = {f.id: [o for o in offers if f.id in o["fence_ids"]] for f in fences}
-    return render_template("geofence/schedule.html", fences=fences, by_fence=by_fence)
+    return render_template("geofence/schedule.html", fences=fences, by_fence=by_fence, now=now)
 
 
 def _form_to_fence(form) -> dict:
