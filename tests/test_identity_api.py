@@ -168,3 +168,18 @@ def test_a_business_has_one_owner_and_many_cashiers(app, signed_in, make_merchan
     with app.app_context():
         owners = db.session.scalars(select(User).where(User.merchant_id == merchant_id)).all()
         assert sorted(u.merchant_role.value for u in owners) == ["cashier", "cashier", "owner"]
+
+
+def test_the_per_account_limit_sees_through_number_formats(app, make_user):
+    with app.app_context():
+        make_user(identifier="13800138123")
+        db.session.commit()
+    app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
+    formats = ["13800138123", "+86 138 0013 8123", "138-0013-8123", "+8613800138123"]
+    statuses = []
+    for i, raw in enumerate(formats):  # each from another address: only the account bucket fills
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = f"10.0.0.{i}"
+        statuses.append(client.post("/api/auth/login", json={"identifier": raw,
+                                                             "password": "wrong-wrong-wrong"}).status_code)
+    assert statuses == [401, 401, 401, 429]

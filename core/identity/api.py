@@ -13,6 +13,7 @@ from core.db import db, utcnow
 from core.identity import operations, signed_in
 from core.identity.access import authenticated, roles_required
 from core.identity.models import Department, Role, User
+from core.identity.rules import BadIdentifier, normalize_identifier
 from core.identity.schemas import (
     AccountIn,
     AccountQuery,
@@ -35,10 +36,14 @@ def login_limit() -> str:
 
 
 def identifier_key() -> str:
-    # A second bucket per account name, so one attacker rotating IPs still hits a wall.
+    # A second bucket per account, so one attacker rotating IPs still hits a wall; normalised,
+    # so "+86 138 0013 8000" and "13800138000" share it.
     body = request.get_json(silent=True) if request.is_json else request.form
-    raw = body.get("identifier") if isinstance(body, dict) or hasattr(body, "get") else None
-    return f"ident:{str(raw).strip().lower()[:254]}" if raw else "ident:-"
+    raw = str(body.get("identifier") or "") if hasattr(body, "get") else ""
+    try:
+        return f"ident:{normalize_identifier(raw).value}"
+    except BadIdentifier:
+        return f"ident:{raw.strip().lower()[:254]}"
 
 
 # Sign-in starts a fresh session, so the client gets its new CSRF token in this header.
