@@ -89,6 +89,7 @@ class FenceIndex:
 
     def _build(self, ids, lats, lons, radii, polygons: dict[int, dict], revision: int) -> None:
         self.revision = revision
+        self.names: dict[int, str] = {}  # filled on demand by registry.fence_names
         n = len(ids)
         self._ids, self._lat, self._lon, self._radius = ids, lats, lons, radii
         self._is_polygon = np.zeros(n, dtype=bool)

@@ -21,7 +21,7 @@ from geofence import rules
 from geofence.index import polygon_centroid
 from geofence.live import live_in
 from geofence.models import Fence, FenceKind
-from geofence.registry import bump_revision, current_index
+from geofence.registry import bump_revision, current_index, fence_names
 from merchant.models import Campaign, CampaignStatus, CampaignTarget, Merchant
 from merchant.rules import parse_windows, upcoming_windows, window_open
 from wallet.models import ClaimCount, CouponStatus, DailyDrops, WalletCoupon
@@ -69,11 +69,6 @@ def _resident_state_query():
     return union_all(held, today, budget)
 
 
-@cache
-def _fence_names_query():
-    return select(Fence.id, Fence.name).where(Fence.id.in_(bindparam("ids", expanding=True)))
-
-
 def resident_state(resident_id: int, campaign_ids: list[int], day) -> tuple[dict[int, int], set[int], int]:
     """(coupons held per campaign, campaigns dropped today, airdrops used today) in one round trip."""
     counts, dropped, used = {}, set(), 0
@@ -94,11 +89,12 @@ def check_in(*, resident_id: int, lat: float, lon: float, accuracy_m: float, las
                                max_accuracy_m=settings.max_accuracy_m, max_speed_mps=settings.max_speed_mps)
     if reason:
         return CheckinResult(reason)
-    fence_ids = current_index().containing(lat, lon)
+    index = current_index()
+    fence_ids = index.containing(lat, lon)
     if not fence_ids:
         return CheckinResult(rules.OUTSIDE)
-    names = dict(db.session.execute(_fence_names_query(), {"ids": fence_ids}).all())
-    fences = [{"id": i, "name": names.get(i, "")} for i in fence_ids]
+    names = fence_names(index, fence_ids)
+    fences = [{"id": i, "name": names[i]} for i in fence_ids]
 
     candidates = live_in(fence_ids, now)
     if not candidates:

@@ -85,3 +85,12 @@ def bump_revision() -> None:
 
 
 
+
+
+def fence_names(index: FenceIndex, fence_ids: list[int]) -> dict[int, str]:
+    """Names of these fences, remembered with the index: check-ins come from few fences, so
+    after the first visits this asks the database nothing (and 100k names are never loaded)."""
+    missing = [i for i in fence_ids if i not in index.names]
+    if missing:
+        index.names.update(db.session.execute(select(Fence.id, Fence.name).where(Fence.id.in_(missing))).all())
+    return {i: index.names.get(i, "") for i in fence_ids}
