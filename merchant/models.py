@@ -87,6 +87,10 @@ class Campaign(db.Model):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Optimistic lock: an edit made from a stale read (the campaign was published meanwhile on
+    # another phone) fails instead of changing terms that residents already collected under.
+    version: Mapped[int] = mapped_column(default=1)
+    __mapper_args__ = {"version_id_col": version}
 
     # Loaded with selectinload() where campaigns are shown to their owner; nowhere else.
     targets: Mapped[list[CampaignTarget]] = relationship(lazy="select", order_by="CampaignTarget.fence_id",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm.exc import StaleDataError
 
 from core.db import db
 from core.identity.rules import N_
@@ -74,7 +75,10 @@ def update_campaign(campaign: Campaign, data: dict, *, now: datetime) -> Campaig
     if campaign.ends_at <= campaign.starts_at:
         raise ValidationFailed("The campaign must end after it starts.",
                                errors={"ends_at": [N_("Must be after the start.")]})
-    db.session.flush()
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        raise CampaignStateConflict("The campaign changed meanwhile; reload and try again.") from exc
     campaign_changed.send(campaign)
     return campaign
 
@@ -93,9 +97,11 @@ def change_state(campaign: Campaign, action: str, *, now: datetime, end_policy: 
             raise ValidationFailed("Say whether collected coupons are honoured or voided.",
                                    errors={"end_policy": [N_("Choose honour or void.")]})
         values.update(end_policy=end_policy, ended_at=now)
-    # Conditional on the state we read: two owners tapping at once cannot both succeed.
+    # Conditional on the state we read: two owners tapping at once cannot both succeed, and the
+    # version bump makes any edit still based on the old state fail too.
     changed = db.session.execute(
-        update(Campaign).where(Campaign.id == campaign.id, Campaign.status == campaign.status).values(**values)
+        update(Campaign).where(Campaign.id == campaign.id, Campaign.status == campaign.status)
+        .values(**values, version=Campaign.version + 1)
         .returning(Campaign.id)).scalar_one_or_none()
     if changed is None:
         raise CampaignStateConflict("The campaign changed meanwhile; reload and try again.")

@@ -227,3 +227,25 @@ def test_owner_keeps_the_business_profile_and_cashiers_read_it(app, signed_in):
     cashier, _ = signed_in(Role.MERCHANT, merchant_id=changed.json["id"], merchant_role=MerchantRole.CASHIER)
     assert cashier.get("/api/merchant/profile").json["name"] == "Golden Crust"
     assert cashier.patch("/api/merchant/profile", json={"name": "Mine now"}).status_code == 403
+
+
+def test_an_edit_from_a_stale_read_cannot_change_published_terms(app, make_campaign, make_fence):
+    """Two phones of one owner: one publishes while the other still shows the draft form."""
+    from core.problems import Conflict
+    from merchant import operations
+
+    with app.app_context():
+        fence_id = make_fence().id
+        campaign_id = make_campaign(fences=[fence_id], status="draft").id
+        db.session.commit()
+    with app.app_context():
+        stale = db.session.get(Campaign, campaign_id)  # the draft form, read before publishing
+        with app.app_context():  # the other phone publishes
+            operations.change_state(db.session.get(Campaign, campaign_id), "publish", now=utcnow())
+            db.session.commit()
+        with pytest.raises(Conflict):
+            operations.update_campaign(stale, {"amount_off_cents": 9900}, now=utcnow())
+        db.session.rollback()
+    with app.app_context():
+        campaign = db.session.get(Campaign, campaign_id)
+        assert (campaign.status.value, campaign.amount_off_cents) == ("published", 500)

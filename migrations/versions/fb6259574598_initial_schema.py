@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 157871ca88e4
+Revision ID: fb6259574598
 Revises: 
-Create Date: 2026-11-22 15:16:11.699826
+Create Date: 2026-11-22 16:46:02.543000
 
 """
 from alembic import op
@@ -14,7 +14,7 @@ import core.db
 
 
 # revision identifiers, used by Alembic.
-revision = '157871ca88e4'
+revision = 'fb6259574598'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -36,7 +36,7 @@ def upgrade():
     sa.Column('center_lat', sa.Double(), nullable=True),
     sa.Column('center_lon', sa.Double(), nullable=True),
     sa.Column('radius_m', sa.Double(), nullable=True),
-    sa.Column('polygon', sa.JSON(), nullable=True),
+    sa.Column('polygon', sa.JSON(none_as_null=True), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', core.db.UTCDateTime(timezone=True), nullable=False),
@@ -83,6 +83,7 @@ def upgrade():
     sa.Column('ended_at', core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('tags', sa.JSON(), nullable=False),
     sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
     sa.CheckConstraint("(discount_kind = 'amount' AND amount_off_cents > 0 AND percent_off IS NULL) OR (discount_kind = 'percent' AND percent_off BETWEEN 1 AND 99 AND amount_off_cents IS NULL)", name=op.f('ck_campaign_discount')),
     sa.CheckConstraint("(status = 'ended') = (end_policy IS NOT NULL)", name=op.f('ck_campaign_ended_with_policy')),
     sa.CheckConstraint('ends_at > starts_at', name=op.f('ck_campaign_window')),
