@@ -10,7 +10,6 @@ against geopy is checked by a property test over latitudes and distances up to 5
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,19 +47,6 @@ class FenceShape:
     center_lon: float
     radius_m: float | None = None  # circle
     polygon: dict | None = None  # GeoJSON Polygon or MultiPolygon
-
-
-def circle_envelope(lat: float, lon: float, radius_m: float) -> tuple[float, float, float, float]:
-    margin = 1.01  # a little slack: the envelope must never be smaller than the circle
-    dlat = radius_m / METRES_PER_DEGREE * margin
-    dlon = radius_m / (METRES_PER_DEGREE * max(math.cos(math.radians(lat)), 1e-6)) * margin
-    return lon - dlon, lat - dlat, lon + dlon, lat + dlat
-
-
-def within_circle(lat: float, lon: float, shape: FenceShape) -> bool:
-    lats = np.array([shape.center_lat])
-    return bool(_inside_circles(lats, np.array([shape.center_lon]), *radii_of_curvature(lats),
-                                np.array([shape.radius_m]), lat, lon)[0])
 
 
 def _inside_circles(lats, lons, meridional, normal, radii, lat: float, lon: float):

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, literal, select, union_all
+from sqlalchemy import bindparam, literal, select, union_all
 
 from core.db import db
 from core.problems import NotFound, ValidationFailed
@@ -212,7 +212,3 @@ def offers(now: datetime, settings: AirdropSettings, *, fence_id: int | None = N
             "airdrops": [{"start": s, "end": e} for s, e in periods],
         })
     return out
-
-
-def fence_count() -> int:
-    return db.session.scalar(select(func.count(Fence.id)).where(Fence.active.is_(True)))

@@ -123,8 +123,3 @@ def face_value_cents(*, kind: str, amount_off_cents: int | None, percent_off: in
     bill = max(min_spend_cents, TYPICAL_BILL_CENTS)
     return discount_cents(kind=kind, amount_off_cents=amount_off_cents, percent_off=percent_off,
                           percent_cap_cents=percent_cap_cents, bill_cents=bill)
-
-
-def inventory_change_allowed(*, new_total: int, total: int, remaining: int) -> bool:
-    """Inventory may go up, or down to what has been collected, never below."""
-    return new_total >= total - remaining and new_total >= 1

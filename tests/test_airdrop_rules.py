@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geofence.index import BadPolygon, FenceIndex, FenceShape, check_polygon, circle_envelope, within_circle
+from geofence.index import BadPolygon, FenceIndex, FenceShape, check_polygon
 from geofence.rules import (
     IMPOSSIBLE_MOVEMENT,
     POOR_ACCURACY,
@@ -24,7 +24,6 @@ from merchant.rules import (
     discount_cents,
     display_status,
     face_value_cents,
-    inventory_change_allowed,
     next_status,
     parse_windows,
     upcoming_windows,
@@ -102,12 +101,6 @@ def test_discounts_never_exceed_the_bill_and_respect_the_cap():
                             min_spend_cents=0) == 750
 
 
-def test_inventory_never_below_what_was_collected():
-    assert inventory_change_allowed(new_total=150, total=100, remaining=40)
-    assert inventory_change_allowed(new_total=60, total=100, remaining=40)  # 60 collected
-    assert not inventory_change_allowed(new_total=59, total=100, remaining=40)
-
-
 def test_poor_accuracy_and_impossible_speed_are_refused():
     here = Fix(31.16, 121.50, NOW)
     assert implausible(accuracy_m=150, fix=here, last=None, max_accuracy_m=100, max_speed_mps=50) == POOR_ACCURACY
@@ -147,14 +140,14 @@ def test_ranking_values_timeliness_value_and_expiry():
 
 
 def test_circle_membership_is_geodesic_at_the_edge():
-    shape = FenceShape(1, 31.16, 121.50, radius_m=300)
+    index = FenceIndex([FenceShape(1, 31.16, 121.50, radius_m=300)])
     lat_edge = 31.16 + 299.0 / 110_850  # a metre or so inside, by geodesic latitude degrees near 31°N
-    assert within_circle(31.16, 121.50, shape)
-    assert within_circle(lat_edge, 121.50, shape)
-    assert not within_circle(31.16 + 305.0 / 110_850, 121.50, shape)
+    assert index.containing(31.16, 121.50) == [1]
+    assert index.containing(lat_edge, 121.50) == [1]
+    assert index.containing(31.16 + 305.0 / 110_850, 121.50) == []
+    # The envelope is never smaller than the circle: due east, right at the rim, is still inside.
+    assert index.containing(31.16, 121.50 + 299.5 / (111_320 * 0.8563)) == [1]
     assert abs(haversine_m(31.16, 121.50, 31.17, 121.50) - 1110) < 5
-    minx, miny, maxx, maxy = circle_envelope(31.16, 121.50, 300)
-    assert miny < 31.16 - 300 / 111_320 and maxx > 121.50 + 300 / (111_320 * 0.857)
 
 
 def test_index_finds_circles_and_polygons():

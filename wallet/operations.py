@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 
 from core.db import db, upsert
 from merchant.models import Campaign, CampaignStatus
@@ -92,7 +92,3 @@ def void_unredeemed(campaign_id: int, reason: str) -> int:
         .where(WalletCoupon.campaign_id == campaign_id, WalletCoupon.status == CouponStatus.USABLE)
         .values(status=CouponStatus.VOIDED, void_reason=reason))
     return result.rowcount
-
-
-def coupons_of(resident_id: int):
-    return select(WalletCoupon).where(WalletCoupon.resident_id == resident_id)

@@ -113,7 +113,8 @@ def update_preferences(user: User, *, display_name: str | None = None, locale: s
         user.locale = locale
     if large_text is not None:
         user.large_text = large_text
-    user.revision += 1
+    # In SQL, not Python: two devices changing settings at once must both count.
+    user.revision = User.revision + 1
     db.session.flush()
     return user
 
@@ -125,6 +126,7 @@ def change_password(user: User, *, current: str, new: str) -> User:
     _checked_password(new, user.identifier)
     user.password_hash = hash_password(new)
     user.session_version += 1
-    user.revision += 1
+    # In SQL, not Python: two devices changing settings at once must both count.
+    user.revision = User.revision + 1
     db.session.flush()
     return user
