@@ -66,7 +66,9 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     # Import every domain's models so that one metadata describes the whole schema.
+    import core.idempotency  # noqa: F401
     import geofence.models  # noqa: F401
+    import merchant.ledger  # noqa: F401
     import merchant.models  # noqa: F401
     import services.models  # noqa: F401
     import wallet.models  # noqa: F401
@@ -80,21 +82,25 @@ def register_blueprints(app: Flask) -> None:
     from geofence.live import subscribe as live_subscribe
     from geofence.views import web as geofence_web
     from merchant.api import blp as merchant_api
+    from merchant.feed import init_feed
+    from merchant.till_api import blp as till_api
+    from merchant.till_views import web as till_web
     from merchant.views import web as merchant_web
     from wallet.api import blp as wallet_api
     from wallet.subscriptions import subscribe as wallet_subscribe
     from wallet.views import web as wallet_web
 
     api = app.extensions["linli_api"]
-    for blueprint in (auth_api, merchant_api, wallet_api, airdrop_api):
+    for blueprint in (auth_api, merchant_api, till_api, wallet_api, airdrop_api):
         api.register_blueprint(blueprint)
     app.register_blueprint(feeds)
+    init_feed(app)
     wallet_subscribe()
     live_subscribe()
     app.register_blueprint(core_web)
     app.register_blueprint(identity_web)
     app.register_blueprint(admin_web)
-    for blueprint in (wallet_web, geofence_web, merchant_web):
+    for blueprint in (wallet_web, geofence_web, merchant_web, till_web):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
 

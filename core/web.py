@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import mimetypes
+
 from flask import (
     Blueprint,
     abort,
@@ -32,7 +34,9 @@ LANG_COOKIE = "linli_lang"
 LARGE_COOKIE = "linli_large"
 ONE_YEAR_S = 365 * 24 * 3600
 # Front-end packages installed by npm that pages may load; nothing else under node_modules is served.
-VENDOR_PACKAGES = frozenset({"swagger-ui-dist"})
+# Browsers run ES modules only when served as JavaScript; Python does not know .mjs everywhere.
+mimetypes.add_type("text/javascript", ".mjs")
+VENDOR_PACKAGES = frozenset({"swagger-ui-dist", "uqr", "otpauth", "jsqr", "chart.js", "chartjs-chart-matrix"})
 
 
 def select_locale() -> str:

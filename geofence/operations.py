@@ -129,7 +129,8 @@ def check_in(*, resident_id: int, lat: float, lon: float, accuracy_m: float, las
         campaign = by_id[r.offer.campaign_id]
         try:
             coupon = claim(resident_id=resident_id, campaign=campaign, fence_id=fence_of[campaign.id], now=now,
-                           local_day=local.date(), daily_budget=settings.daily_budget)
+                           local_day=local.date(), daily_budget=settings.daily_budget,
+                           tz=settings.tz)
         except ClaimRefused as refused:
             refusals.append(refused.reason)
             continue

@@ -2,10 +2,12 @@
 then the database is counted. Inventory, per-resident limits and the daily budget must hold."""
 
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
 from core.db import db, utcnow
+from merchant.ledger import EntryKind, LedgerEntry
 from merchant.models import Campaign
 from tests.conftest import make_residents, race
 from wallet.models import ClaimCount, DailyDrops, WalletCoupon
@@ -17,7 +19,7 @@ TODAY = date(2026, 11, 20)
 def _claim(campaign_id: int, resident_id: int, *, day: date = TODAY, budget: int = 5):
     campaign = db.session.get(Campaign, campaign_id)
     return claim(resident_id=resident_id, campaign=campaign, fence_id=None, now=utcnow(), local_day=day,
-                 daily_budget=budget)
+                 daily_budget=budget, tz=ZoneInfo("Asia/Shanghai"))
 
 
 def _count(model, *where) -> int:
@@ -38,6 +40,9 @@ def test_200_claimers_on_inventory_100_get_exactly_100(app, make_campaign):
         assert db.session.get(Campaign, campaign_id).remaining == 0
         assert _count(ClaimCount, ClaimCount.campaign_id == campaign_id, ClaimCount.n == 1) == 100
         assert db.session.scalar(select(func.sum(DailyDrops.n))) == 100  # the refused left no trace
+        # Every collection is in the merchant's ledger once, and no refused claim is.
+        collected = _count(LedgerEntry, LedgerEntry.campaign_id == campaign_id, LedgerEntry.kind == EntryKind.COLLECTED)
+        assert collected == 100
 
 
 def test_one_resident_racing_itself_never_exceeds_the_limit(app, make_campaign):

@@ -10,8 +10,9 @@ from core.db import utcnow
 from core.identity.access import roles_required
 from core.identity.models import Role
 from core.pagination import RowPage
-from wallet.queries import coupon_view, my_coupon, shelf_query
-from wallet.schemas import CouponOut, WalletQuery
+from wallet import tokens
+from wallet.queries import coupon_key, coupon_view, my_coupon, shelf_query
+from wallet.schemas import CouponKeyOut, CouponOut, WalletQuery
 
 blp = Blueprint("wallet", __name__, url_prefix="/api/wallet", description="The resident's card wallet")
 
@@ -40,3 +41,15 @@ class Coupon(MethodView):
     def get(self, coupon_id):
         """One of my coupons"""
         return my_coupon(current_user.id, coupon_id, utcnow())
+
+
+@blp.route("/coupons/<id:coupon_id>/key")
+class CouponKey(MethodView):
+    @roles_required(Role.RESIDENT)
+    @blp.response(200, CouponKeyOut, headers={"Cache-Control": {"description": "no-store",
+                                                                "schema": {"type": "string"}}})
+    def get(self, coupon_id):
+        """The coupon's code secret, for this device to draw its rotating QR code offline"""
+        secret, expires_at = coupon_key(current_user.id, coupon_id, utcnow())
+        return ({"coupon_id": coupon_id, "secret": secret, "algorithm": "SHA1", "digits": tokens.DIGITS,
+                 "period": tokens.STEP_S, "expires_at": expires_at}, 200, {"Cache-Control": "no-store"})

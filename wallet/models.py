@@ -13,6 +13,7 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import UTCDateTime, db, str_enum
+from wallet.tokens import new_secret
 
 
 class CouponStatus(enum.StrEnum):
@@ -44,6 +45,23 @@ class WalletCoupon(db.Model):
                                                  default=CouponStatus.USABLE)
     redeemed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     void_reason: Mapped[str | None] = mapped_column(String(40))
+    # The coupon's own TOTP secret (wallet.tokens): the phone draws rotating codes from it offline.
+    totp_secret: Mapped[str] = mapped_column(String(32), default=new_secret)
+
+
+class PrintedCode(db.Model):
+    """A coupon printed on paper for a resident without a smartphone: one code, used once.
+
+    Printing again replaces the code, so a lost slip can be cancelled by printing a new one.
+    """
+
+    __tablename__ = "printed_code"
+
+    coupon_id: Mapped[int] = mapped_column(ForeignKey("wallet_coupon.id", ondelete="CASCADE"), primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    printed_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    printed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ClaimCount(db.Model):

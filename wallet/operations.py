@@ -6,16 +6,20 @@ A claim is four conditional statements, each decided by the database under any c
   3. the resident's counter for the day, raised only while below the fairness budget;
   4. the campaign's inventory, lowered only while above zero and while the campaign is live.
 When a later step refuses, the earlier ones are undone by equally atomic statements, so a
-refused claim leaves nothing behind and one check-in can keep the coupons it did get.
+refused claim leaves nothing behind and one check-in can keep the coupons it did get. A claim
+that succeeds appends its collection to the merchant's ledger in the same transaction.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, update
 
 from core.db import db, upsert
+from merchant import ledger
+from merchant.ledger import EntryKind
 from merchant.models import Campaign, CampaignStatus
 from wallet.models import ClaimCount, CouponStatus, DailyDrops, WalletCoupon
 
@@ -32,7 +36,7 @@ class ClaimRefused(Exception):
 
 
 def claim(*, resident_id: int, campaign: Campaign, fence_id: int | None, now: datetime, local_day: date,
-          daily_budget: int) -> WalletCoupon:
+          daily_budget: int, tz: ZoneInfo) -> WalletCoupon:
     coupon_id = db.session.execute(
         upsert(WalletCoupon)
         .values(resident_id=resident_id, campaign_id=campaign.id, merchant_id=campaign.merchant_id,
@@ -77,6 +81,9 @@ def claim(*, resident_id: int, campaign: Campaign, fence_id: int | None, now: da
         _undo(undo)
         raise ClaimRefused(SOLD_OUT)
 
+    # Only now, when nothing can be undone any more: the ledger is never rewritten.
+    ledger.append(kind=EntryKind.COLLECTED, at=now, tz=tz, merchant_id=campaign.merchant_id,
+                  campaign_id=campaign.id, coupon_id=coupon_id)
     return db.session.get(WalletCoupon, coupon_id)
 
 

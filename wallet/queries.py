@@ -86,3 +86,13 @@ def my_coupon(resident_id: int, coupon_id: int, now: datetime) -> dict:
     if row is None:
         raise NotFound("No such coupon in your wallet.")
     return coupon_view(row, now)
+
+
+def coupon_key(resident_id: int, coupon_id: int, now: datetime) -> tuple[str, datetime]:
+    """Only for a coupon that can still be used: a used or expired one has nothing to show."""
+    row = db.session.execute(select(WalletCoupon.totp_secret, WalletCoupon.expires_at).where(
+        WalletCoupon.id == coupon_id, WalletCoupon.resident_id == resident_id,
+        WalletCoupon.status == CouponStatus.USABLE, WalletCoupon.expires_at > now)).first()
+    if row is None:
+        raise NotFound("No usable coupon with this id in your wallet.")
+    return row.totp_secret, row.expires_at

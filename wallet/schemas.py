@@ -21,3 +21,12 @@ class CouponOut(TermsOut):
     campaign_ended = fields.Boolean()
     end_policy = fields.String(allow_none=True, metadata={"description": "honour or void, once the campaign ended"})
     fence_name = fields.String(allow_none=True)
+
+
+class CouponKeyOut(StrictSchema):
+    coupon_id = Integer()
+    secret = fields.String(metadata={"description": "Base32 TOTP secret (RFC 6238): keep it on this device only"})
+    algorithm = fields.String(metadata={"example": "SHA1"})
+    digits = Integer(metadata={"example": 6})
+    period = Integer(metadata={"description": "Seconds per code", "example": 30})
+    expires_at = fields.AwareDateTime()

@@ -1,0 +1,223 @@
+"""/api/merchant: the till (redeem, void, decode a photo) and the dashboard's figures."""
+
+from __future__ import annotations
+
+import hashlib
+from zoneinfo import ZoneInfo
+
+from flask import current_app, jsonify, request
+from flask.views import MethodView
+from flask_login import current_user
+from flask_smorest import Blueprint
+from marshmallow import ValidationError as SchemaError
+from marshmallow import fields, validate, validates_schema
+
+from core import idempotency
+from core.db import db, utcnow
+from core.errors import PROBLEM_JSON
+from core.problems import ValidationFailed
+from core.ratelimit import rate_limit
+from core.schemas import Integer, StrictSchema
+from merchant import redemption, reports
+from merchant.api import merchant_staff
+from merchant.feed import merchant_channel
+from merchant.photos import NotAnImage, decode
+from merchant.stats import PERIODS, BadPeriod, period_dates
+
+blp = Blueprint("till", __name__, url_prefix="/api/merchant", description="Redeeming coupons and the dashboard")
+MAX_BILL_CENTS = 100_000_000  # ¥1,000,000: no neighbourhood bill is larger
+METHODS = ("camera", "photo", "typed", "printed")
+
+
+class RedeemIn(StrictSchema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                         metadata={"description": "The scanned QR text, the typed short code or a printed code"})
+    bill_cents = Integer(required=True, validate=validate.Range(1, MAX_BILL_CENTS))
+    method = fields.String(load_default="typed", validate=validate.OneOf(METHODS))
+
+
+class RedemptionOut(StrictSchema):
+    redemption_id = Integer()
+    coupon_id = Integer()
+    campaign_id = Integer()
+    campaign_title = fields.String()
+    bill_cents = Integer()
+    discount_cents = Integer()
+    to_pay_cents = Integer()
+    redeemed_at = fields.String()
+    void_until = fields.String()
+
+
+class VoidOut(StrictSchema):
+    void_id = Integer()
+    redemption_id = Integer()
+    coupon_id = Integer()
+    bill_cents = Integer()
+    discount_cents = Integer()
+    voided_at = fields.String()
+
+
+class ScanOut(StrictSchema):
+    code = fields.String(metadata={"description": "The text of the first QR code found in the photo"})
+
+
+class DashboardQuery(StrictSchema):
+    period = fields.String(load_default="today", validate=validate.OneOf(PERIODS))
+    first_day = fields.Date(data_key="from")
+    last_day = fields.Date(data_key="to")
+
+    @validates_schema
+    def _custom(self, data, **kwargs):
+        if data["period"] == "custom" and not ("first_day" in data and "last_day" in data):
+            raise SchemaError("A chosen period needs from and to (YYYY-MM-DD).", "from")
+
+
+class CampaignFiguresOut(StrictSchema):
+    campaign_id = Integer()
+    title = fields.String()
+    collected = Integer()
+    redeemed = Integer()
+    redemption_rate = fields.Float(allow_none=True)
+    discount_cents = Integer()
+    bill_cents = Integer()
+
+
+class DailyOut(StrictSchema):
+    day = fields.Date()
+    collected = Integer()
+    redeemed = Integer()
+
+
+class DashboardOut(StrictSchema):
+    first_day = fields.Date()
+    last_day = fields.Date()
+    collected = Integer()
+    redeemed = Integer(metadata={"description": "Redemptions minus voids in the period"})
+    redemption_rate = fields.Float(allow_none=True, metadata={"description": "redeemed / collected"})
+    discount_cents = Integer()
+    bill_cents = Integer(metadata={"description": "Bills the coupons were used on (net of voids)"})
+    refused = Integer()
+    refusals = fields.Dict(keys=fields.String(), values=Integer())
+    campaigns = fields.List(fields.Nested(CampaignFiguresOut))
+    daily = fields.List(fields.Nested(DailyOut))
+    heatmap = fields.Dict(keys=fields.String(), values=fields.List(fields.List(Integer())),
+                          metadata={"description": "collected / redeemed: 7 weekdays (Monday first) x 24 hours"})
+
+
+def district_tz() -> ZoneInfo:
+    return ZoneInfo(current_app.config["LINLI_TIMEZONE"])
+
+
+def till() -> redemption.Till:
+    key = hashlib.sha256(b"linli printed code\0" + current_app.config["SECRET_KEY"].encode()).digest()
+    return redemption.Till(merchant_id=current_user.merchant_id, cashier_id=current_user.id, now=utcnow(),
+                           tz=district_tz(), printed_key=key)
+
+
+def publish(answer: redemption.Answer, merchant_id: int) -> None:
+    if answer.event is not None:
+        current_app.extensions["linli_feed"].publish(merchant_channel(merchant_id), answer.event)
+
+
+def answer_response(status: int, body: dict, *, replayed: bool = False):
+    response = jsonify(body)
+    response.status_code = status
+    if status >= 400:
+        response.mimetype = PROBLEM_JSON
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _till_limit() -> str:
+    return current_app.config.get("LINLI_TILL_RATE_LIMIT", "120/minute")
+
+
+def _cashier() -> str:
+    return f"user:{current_user.id}"
+
+
+@blp.route("/redemptions")
+class Redemptions(MethodView):
+    @merchant_staff
+    @rate_limit(_till_limit, key=_cashier, scope="till")
+    @blp.arguments(RedeemIn())
+    @blp.response(200, RedemptionOut)
+    @blp.alt_response(400, description="No Idempotency-Key header")
+    @blp.alt_response(403, description="The coupon belongs to another shop")
+    @blp.alt_response(409, description="Already redeemed")
+    @blp.alt_response(422, description="Not genuine, expired code or coupon, minimum spend not met, "
+                                       "or the key was used for another request")
+    def post(self, data):
+        """Redeem a coupon: exactly once, whatever the retries (send an Idempotency-Key header)"""
+        key = idempotency.valid_key(request.headers.get(idempotency.HEADER))
+        scope = f"redeem:{current_user.merchant_id}"
+        fp = idempotency.fingerprint("POST", request.path, data)
+        t = till()
+        replay = idempotency.claim_key(scope, key, fp, t.now)
+        if replay is not None:
+            db.session.rollback()
+            return answer_response(replay.status, replay.body, replayed=True)
+        answer = redemption.redeem(t, code_text=data["code"], bill_cents=data["bill_cents"], method=data["method"])
+        idempotency.store_answer(scope, key, answer.status, answer.body)
+        db.session.commit()
+        publish(answer, t.merchant_id)
+        return answer_response(answer.status, answer.body)
+
+
+@blp.route("/redemptions/<id:redemption_id>/void")
+class Void(MethodView):
+    @merchant_staff
+    @blp.response(200, VoidOut)
+    @blp.alt_response(404, description="No such redemption at this shop")
+    @blp.alt_response(409, description="Already voided, or more than 10 minutes ago")
+    def post(self, redemption_id):
+        """Void a redemption made by mistake, within 10 minutes: the coupon returns to the wallet"""
+        t = till()
+        answer = redemption.void(t, redemption_id)
+        if answer.status != 200:
+            db.session.rollback()
+            return answer_response(answer.status, answer.body)
+        db.session.commit()
+        publish(answer, t.merchant_id)
+        return answer_response(answer.status, answer.body)
+
+
+class PhotoIn(StrictSchema):
+    photo = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+
+
+@blp.route("/scans")
+class Scans(MethodView):
+    @merchant_staff
+    @rate_limit(_till_limit, key=_cashier, scope="till-photo")
+    @blp.arguments(PhotoIn(), location="files")
+    @blp.response(200, ScanOut)
+    @blp.alt_response(422, description="Not an image, or no QR code found in it")
+    def post(self, files):
+        """Read the QR code in a photo (the till's fallback when live scanning fails)"""
+        try:
+            texts = decode(files["photo"].read())
+        except NotAnImage as exc:
+            raise ValidationFailed(f"The photo could not be read: {exc}.", errors={"photo": ["Not an image."]},
+                                   reason="not_an_image") from exc
+        if not texts:
+            raise ValidationFailed("No QR code was found in the photo. Try again closer, or type the code.",
+                                   reason="no_code")
+        return {"code": texts[0]}
+
+
+@blp.route("/dashboard")
+class Dashboard(MethodView):
+    @merchant_staff
+    @blp.arguments(DashboardQuery(), location="query")
+    @blp.response(200, DashboardOut)
+    def get(self, query):
+        """Coupons collected and redeemed, discount given, per campaign, by day and by hour"""
+        today = utcnow().astimezone(district_tz()).date()
+        try:
+            first, last = period_dates(query["period"], today, query.get("first_day"), query.get("last_day"))
+        except BadPeriod as exc:
+            raise ValidationFailed(str(exc).capitalize() + ".", errors={"from": [str(exc)]}) from exc
+        return reports.figures(current_user.merchant_id, first, last)
+

@@ -1,0 +1,119 @@
+"""The merchant's pages at the till: scan and redeem, the dashboard, the settlement statement,
+and the live feed (Server-Sent Events) the dashboard listens to."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Blueprint, Response, current_app, render_template, request
+from babel.dates import get_day_names
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from marshmallow import ValidationError as SchemaError
+
+from core.db import db, utcnow
+from core.problems import ValidationFailed
+from merchant import reports
+from merchant.api import merchant_staff
+from merchant.feed import merchant_channel
+from merchant.models import Merchant
+from merchant.redemption import VOID_WINDOW
+from merchant.stats import BadPeriod, money, period_dates
+from merchant.till_api import DashboardQuery, district_tz
+
+web = Blueprint("till_pages", __name__, url_prefix="/merchant")
+# A comment line now and then: proxies keep the stream open, and a closed tab is noticed.
+KEEPALIVE_S = 15
+
+
+def _period() -> tuple[str, object, object]:
+    try:
+        query = DashboardQuery().load(request.args.to_dict())
+        today = utcnow().astimezone(district_tz()).date()
+        first, last = period_dates(query["period"], today, query.get("first_day"), query.get("last_day"))
+    except (SchemaError, BadPeriod) as exc:
+        raise ValidationFailed(_("Choose a period: today, 7 days, 30 days, or a first and last day.")) from exc
+    return query["period"], first, last
+
+
+@web.get("/till")
+@merchant_staff
+def till():
+    now = utcnow()
+    recent = reports.recent_redemptions(current_user.merchant_id, now - VOID_WINDOW)
+    return render_template("merchant/till.html", recent=recent, void_window_s=int(VOID_WINDOW.total_seconds()))
+
+
+@web.get("/dashboard")
+@merchant_staff
+def dashboard():
+    period, first, last = _period()
+    figures = reports.figures(current_user.merchant_id, first, last)
+    # Dates as ISO text for the page's script (JSON has no date type).
+    figures.update(first_day=first.isoformat(), last_day=last.isoformat(),
+                   daily=[{**d, "day": d["day"].isoformat()} for d in figures["daily"]])
+    names = get_day_names("abbreviated", locale=get_locale())
+    return render_template("merchant/dashboard.html", period=period, figures=figures, first=first, last=last,
+                           weekdays=[names[i] for i in range(7)])
+
+
+@web.get("/statement")
+@merchant_staff
+def statement():
+    period, first, last = _period()
+    return render_template("merchant/statement.html", period=period, money=money,
+                           shop=db.session.get(Merchant, current_user.merchant_id),
+                           statement=reports.statement(current_user.merchant_id, first, last),
+                           generated_at=utcnow())
+
+
+CSV_HEADER = ["entry", "type", "time", "coupon", "campaign", "cashier", "bill_yuan", "discount_yuan",
+              "paid_yuan", "voids_entry"]
+
+
+@web.get("/statement.csv")
+@merchant_staff
+def statement_csv():
+    _, first, last = _period()
+    s = reports.statement(current_user.merchant_id, first, last)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_HEADER)
+    for line in s.lines:
+        sign = -1 if line.kind == "voided" else 1
+        writer.writerow([line.entry_id, line.kind, line.at.astimezone(district_tz()).isoformat(), line.coupon_id,
+                         line.campaign_title, line.cashier, money(sign * line.bill_cents),
+                         money(sign * line.discount_cents), money(sign * line.paid_cents), line.reverses_id or ""])
+    for label, total in (("total_redeemed", s.redeemed), ("total_voided", s.voided), ("net", s.net)):
+        sign = -1 if label == "total_voided" else 1
+        writer.writerow(["", label, "", total.count, "", "", money(sign * total.bill_cents),
+                         money(sign * total.discount_cents), money(sign * total.paid_cents), ""])
+    name = f"linli-statement-{first.isoformat()}-{last.isoformat()}.csv"
+    # A byte-order mark so that spreadsheet programs read the Chinese names as UTF-8.
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
+@web.get("/feed")
+@merchant_staff
+def feed():
+    """Server-Sent Events: each redemption, void and collection of this shop as it happens."""
+    broker = current_app.extensions["linli_feed"]
+    subscription = broker.subscribe(merchant_channel(current_user.merchant_id))
+    # The stream may stay open for hours: it must not hold a database connection meanwhile.
+    db.session.remove()
+
+    def stream():
+        try:
+            yield "retry: 3000\n\n"
+            while True:
+                message = subscription.get(timeout=KEEPALIVE_S)
+                yield f"event: ledger\ndata: {message}\n\n" if message is not None else ": keepalive\n\n"
+        finally:
+            subscription.close()
+
+    return Response(stream(), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+

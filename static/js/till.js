@@ -1,0 +1,218 @@
+// The till: the cashier enters the bill, then scans (camera, photo) or types the coupon code.
+// Each redemption carries an Idempotency-Key; a retry after a dropped connection reuses it, so
+// the server answers the first result again instead of refusing or redeeming twice.
+(function () {
+  "use strict";
+  var texts = JSON.parse(document.getElementById("till-texts").textContent);
+  var form = document.getElementById("till");
+  var bill = document.getElementById("bill");
+  var code = document.getElementById("code");
+  var status = document.getElementById("till-status");
+  var result = document.getElementById("result");
+  var recent = document.getElementById("recent");
+  var video = document.getElementById("camera");
+  var scanner = document.getElementById("scanner");
+  var busy = false, stream = null, lastMethod = "typed";
+
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (_, key) { return values[key]; });
+  }
+
+  function yuan(cents) {
+    return "¥" + (cents % 100 === 0 ? String(cents / 100) : (cents / 100).toFixed(2));
+  }
+
+  function billCents() {
+    var raw = bill.value.trim().replace("，", ".").replace("。", ".");
+    var match = /^(\d{1,7})(?:\.(\d{1,2}))?$/.exec(raw);
+    if (!match) return null;
+    var cents = parseInt(match[1], 10) * 100 + parseInt(((match[2] || "") + "00").slice(0, 2), 10);
+    return cents > 0 ? cents : null;
+  }
+
+  function newKey() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  function say(message, kind) {
+    status.textContent = message;
+    status.className = "till-status" + (kind ? " " + kind : "");
+  }
+
+  function showResult(ok, title, pay, detail, redemptionId) {
+    result.hidden = false;
+    result.className = "card result " + (ok ? "good" : "bad");
+    document.getElementById("result-title").textContent = title;
+    document.getElementById("result-pay").textContent = pay || "";
+    document.getElementById("result-detail").textContent = detail || "";
+    var voidButton = document.getElementById("void-last");
+    voidButton.hidden = !redemptionId;
+    voidButton.dataset.redemptionId = redemptionId || "";
+  }
+
+  function addRecent(body) {
+    var empty = recent.querySelector(".empty");
+    if (empty) empty.remove();
+    var item = document.createElement("li");
+    item.dataset.redemptionId = body.redemption_id;
+    var label = document.createElement("span");
+    label.textContent = new Date(body.redeemed_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) +
+      " · " + body.campaign_title + " · " + yuan(body.bill_cents) + " / −" + yuan(body.discount_cents);
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "button small void";
+    button.textContent = document.getElementById("void-last").textContent;
+    item.appendChild(label);
+    item.appendChild(button);
+    recent.insertBefore(item, recent.firstChild);
+  }
+
+  function refusal(body) {
+    var template = texts["reason_" + body.reason];
+    if (!template) return body.detail || texts.failed;
+    return fill(template, { amount: yuan(body.min_spend_cents || 0) });
+  }
+
+  function send(payload, key, attempt) {
+    return window.Linli.api(form.dataset.redeemUrl, {
+      method: "POST", body: payload, headers: { "Idempotency-Key": key }
+    }).catch(function (error) {
+      if (attempt >= 3) throw error;
+      say(texts.network);
+      return new Promise(function (resolve) { setTimeout(resolve, 1000 * attempt); })
+        .then(function () { return send(payload, key, attempt + 1); });
+    });
+  }
+
+  function redeem(method) {
+    if (busy) return;
+    var cents = billCents();
+    if (cents === null) { say(texts.enter_bill, "bad"); bill.focus(); return; }
+    if (!code.value.trim()) { say(texts.enter_code, "bad"); code.focus(); return; }
+    busy = true;
+    say(texts.working);
+    send({ code: code.value.trim(), bill_cents: cents, method: method }, newKey(), 1)
+      .then(function (response) {
+        return response.json().then(function (body) {
+          say("");
+          if (response.ok) {
+            showResult(true, texts.accepted, fill(texts.to_pay, { amount: yuan(body.to_pay_cents) }),
+              fill(texts.detail, { title: body.campaign_title, discount: yuan(body.discount_cents),
+                bill: yuan(body.bill_cents) }), body.redemption_id);
+            addRecent(body);
+            code.value = "";
+            bill.value = "";
+          } else {
+            showResult(false, texts.refused, "", refusal(body));
+          }
+        });
+      })
+      .catch(function () { say(texts.failed, "bad"); })
+      .then(function () { busy = false; });
+  }
+
+  function voidRedemption(id, button) {
+    button.disabled = true;
+    window.Linli.api(texts.void_url.replace("999999999", id), { method: "POST" })
+      .then(function (response) {
+        return response.json().then(function (body) {
+          if (!response.ok) { say(body.detail || texts.failed, "bad"); button.disabled = false; return; }
+          say(texts.voided, "good");
+          var row = recent.querySelector('[data-redemption-id="' + id + '"]');
+          if (row) {
+            var badge = document.createElement("span");
+            badge.className = "badge";
+            badge.textContent = texts.voided_badge;
+            var rowButton = row.querySelector("button");
+            if (rowButton) row.replaceChild(badge, rowButton);
+          }
+          if (document.getElementById("void-last").dataset.redemptionId === String(id)) {
+            document.getElementById("void-last").hidden = true;
+          }
+        });
+      })
+      .catch(function () { say(texts.failed, "bad"); button.disabled = false; });
+  }
+
+  function codeRead(text, method) {
+    code.value = text;
+    lastMethod = method;
+    say(texts.code_read, "good");
+    if (billCents() !== null) redeem(method); else bill.focus();
+  }
+
+  // Live scanning: the browser's own BarcodeDetector where there is one, jsQR otherwise.
+  function stopCamera() {
+    if (stream) stream.getTracks().forEach(function (t) { t.stop(); });
+    stream = null;
+    scanner.hidden = true;
+  }
+
+  function scanLoop(detector, canvas) {
+    if (!stream) return;
+    var next = function () { requestAnimationFrame(function () { scanLoop(detector, canvas); }); };
+    if (video.readyState < 2) { next(); return; }
+    if (detector) {
+      detector.detect(video).then(function (codes) {
+        if (codes.length) { stopCamera(); codeRead(codes[0].rawValue, "camera"); } else next();
+      }).catch(next);
+      return;
+    }
+    canvas.width = video.videoWidth;
+    canvas.height = video.videoHeight;
+    var context = canvas.getContext("2d", { willReadFrequently: true });
+    context.drawImage(video, 0, 0);
+    var image = context.getImageData(0, 0, canvas.width, canvas.height);
+    var found = window.jsQR && window.jsQR(image.data, image.width, image.height, { inversionAttempts: "dontInvert" });
+    if (found && found.data) { stopCamera(); codeRead(found.data, "camera"); } else next();
+  }
+
+  document.getElementById("start-camera").addEventListener("click", function () {
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) { say(texts.no_camera, "bad"); return; }
+    navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false })
+      .then(function (s) {
+        stream = s;
+        scanner.hidden = false;
+        video.srcObject = s;
+        return video.play();
+      })
+      .then(function () {
+        var detector = "BarcodeDetector" in window ? new window.BarcodeDetector({ formats: ["qr_code"] }) : null;
+        scanLoop(detector, document.createElement("canvas"));
+      })
+      .catch(function () { stopCamera(); say(texts.no_camera, "bad"); });
+  });
+  document.getElementById("stop-camera").addEventListener("click", stopCamera);
+
+  document.getElementById("photo").addEventListener("change", function (event) {
+    var file = event.target.files[0];
+    if (!file) return;
+    var data = new FormData();
+    data.append("photo", file);
+    say(texts.reading_photo);
+    window.Linli.api(form.dataset.scanUrl, { method: "POST", body: data })
+      .then(function (response) {
+        return response.json().then(function (body) {
+          if (response.ok) codeRead(body.code, "photo"); else say(body.detail || texts.failed, "bad");
+        });
+      })
+      .catch(function () { say(texts.failed, "bad"); })
+      .then(function () { event.target.value = ""; });
+  });
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    redeem(lastMethod === "typed" || !code.value ? "typed" : lastMethod);
+  });
+  code.addEventListener("input", function () { lastMethod = "typed"; });
+  document.getElementById("void-last").addEventListener("click", function (event) {
+    voidRedemption(event.target.dataset.redemptionId, event.target);
+  });
+  recent.addEventListener("click", function (event) {
+    if (!event.target.classList.contains("void")) return;
+    voidRedemption(event.target.closest("li").dataset.redemptionId, event.target);
+  });
+})();
