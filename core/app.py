@@ -87,6 +87,7 @@ def register_blueprints(app: Flask) -> None:
     from merchant.till_views import web as till_web
     from merchant.views import web as merchant_web
     from wallet.api import blp as wallet_api
+    from wallet.assisted_views import web as assisted_web
     from wallet.subscriptions import subscribe as wallet_subscribe
     from wallet.views import web as wallet_web
 
@@ -100,7 +101,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(core_web)
     app.register_blueprint(identity_web)
     app.register_blueprint(admin_web)
-    for blueprint in (wallet_web, geofence_web, merchant_web, till_web):
+    for blueprint in (wallet_web, assisted_web, geofence_web, merchant_web, till_web):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from zoneinfo import ZoneInfo
 
 from flask import current_app, jsonify, request
@@ -23,6 +22,7 @@ from merchant.api import merchant_staff
 from merchant.feed import merchant_channel
 from merchant.photos import NotAnImage, decode
 from merchant.stats import PERIODS, BadPeriod, period_dates
+from wallet import tokens
 
 blp = Blueprint("till", __name__, url_prefix="/api/merchant", description="Redeeming coupons and the dashboard")
 MAX_BILL_CENTS = 100_000_000  # ¥1,000,000: no neighbourhood bill is larger
@@ -109,9 +109,8 @@ def district_tz() -> ZoneInfo:
 
 
 def till() -> redemption.Till:
-    key = hashlib.sha256(b"linli printed code\0" + current_app.config["SECRET_KEY"].encode()).digest()
     return redemption.Till(merchant_id=current_user.merchant_id, cashier_id=current_user.id, now=utcnow(),
-                           tz=district_tz(), printed_key=key)
+                           tz=district_tz(), printed_key=tokens.printed_key(current_app.config["SECRET_KEY"]))
 
 
 def publish(answer: redemption.Answer, merchant_id: int) -> None:

@@ -263,3 +263,40 @@ def _tills(app, s):
     """Twenty devices signed in as the shop's cashier (sign-in limits are not what is tested here)."""
     app.config["RATELIMIT_ENABLED"] = False
     return [s["cashier"]] + [login(app, _identifier(app, s["cashier_id"])) for _ in range(19)]
+
+
+def test_staff_give_and_print_a_coupon_that_the_till_redeems_once(app, shop, make_user):
+    import re
+
+    s = shop(coupons=0)
+    with app.app_context():
+        staff = make_user(Role.STAFF)
+        db.session.commit()
+        staff_identifier = staff.identifier
+    desk = login(app, staff_identifier)
+    found = desk.get(f"/staff/coupons?who={s['resident']}")
+    assert found.status_code == 200
+    given = desk.post("/staff/coupons/give", data={"resident_id": _resident_id(app, s), "campaign_id": s["campaign_id"]},
+                      follow_redirects=True)
+    assert b"Coupon given" in given.data
+    with app.app_context():
+        coupon_id = db.session.scalar(select(WalletCoupon.id).where(WalletCoupon.campaign_id == s["campaign_id"]))
+    page = desk.post(f"/staff/coupons/{coupon_id}/print", data={"resident_id": _resident_id(app, s)})
+    assert page.status_code == 200 and b"<svg" in page.data
+    digits = re.search(r'class="printed-digits">([\d ]+)<', page.get_data(as_text=True))[1].replace(" ", "")
+    assert len(digits) == 12
+    typo = digits[:-1] + str((int(digits[-1]) + 1) % 10)
+    assert redeem(s["cashier"], typo).json["reason"] == "malformed"  # the check digit catches it at once
+    assert redeem(s["cashier"], tokens.group_digits(digits), method="printed").status_code == 200
+    again = redeem(s["cashier"], tokens.printed_qr_payload(digits))
+    assert again.status_code == 409 and again.json["reason"] == "printed_used"
+    # Residents and shops cannot print.
+    assert s["cashier"].post(f"/staff/coupons/{coupon_id}/print", data={"resident_id": 1}).status_code == 403
+    assert desk.get("/staff/coupons?who=13800000000").status_code == 404
+
+
+def _resident_id(app, s):
+    from core.identity.models import User
+
+    with app.app_context():
+        return db.session.scalar(select(User.id).where(User.email == s["resident"]))

@@ -111,6 +111,11 @@ def printed_qr_payload(digits: str) -> str:
     return f"{PRINTED_PREFIX}:{digits}"
 
 
+def printed_key(app_secret: str) -> bytes:
+    """The key printed codes are hashed with, derived from the app's secret for this purpose only."""
+    return hashlib.sha256(b"linli printed code\0" + app_secret.encode()).digest()
+
+
 def printed_code_hash(digits: str, key: bytes) -> str:
     """Printed codes are stored keyed-hashed: a copy of the database cannot redeem them."""
     return hmac.new(key, digits.encode(), hashlib.sha256).hexdigest()

@@ -53,9 +53,13 @@
           label: function (c) { return data.weekdays[c.raw.y] + " " + c.raw.x + ":00 · " + c.raw.v; }
         } } },
         scales: {
-          x: { type: "linear", min: -0.5, max: 23.5, offset: false, ticks: { stepSize: 3 }, grid: { display: false } },
+          // Cells are centred on whole hours and weekdays; ticks only there, labelled in words.
+          x: { type: "linear", min: -0.5, max: 23.5, offset: false, grid: { display: false },
+               afterBuildTicks: function (axis) { axis.ticks = [0, 3, 6, 9, 12, 15, 18, 21].map(function (v) { return { value: v }; }); },
+               ticks: { callback: function (v) { return v + ":00"; }, maxRotation: 0, autoSkip: false } },
           y: { type: "linear", min: -0.5, max: 6.5, reverse: true, offset: false, grid: { display: false },
-               ticks: { stepSize: 1, callback: function (v) { return data.weekdays[v] || ""; } } }
+               afterBuildTicks: function (axis) { axis.ticks = [0, 1, 2, 3, 4, 5, 6].map(function (v) { return { value: v }; }); },
+               ticks: { callback: function (v) { return data.weekdays[v] || ""; }, autoSkip: false } }
         }
       }
     };
@@ -75,6 +79,22 @@
     if (node) node.textContent = text;
   }
 
+  function campaignTable(figures) {
+    var body = document.querySelector(".campaign-table tbody");
+    if (!body || !figures.campaigns.length) return;
+    body.innerHTML = "";
+    figures.campaigns.forEach(function (c) {
+      var row = document.createElement("tr");
+      [c.title, c.collected, c.redeemed, c.redemption_rate === null ? "–" : Math.round(c.redemption_rate * 100) + "%",
+        yuan(c.discount_cents)].forEach(function (value) {
+        var cell = document.createElement("td");
+        cell.textContent = value;
+        row.appendChild(cell);
+      });
+      body.appendChild(row);
+    });
+  }
+
   function showFigures(figures) {
     setFigure("collected", figures.collected);
     setFigure("redeemed", figures.redeemed);
@@ -82,6 +102,7 @@
     setFigure("discount", yuan(figures.discount_cents));
     setFigure("bills", yuan(figures.bill_cents));
     setFigure("refused", figures.refused);
+    campaignTable(figures);
     draw(figures);
   }
 
@@ -98,7 +119,8 @@
 
   function addLive(event) {
     var text;
-    var time = new Date(event.at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+    var time = new Date(event.at).toLocaleTimeString(data.lang, { hour: "2-digit", minute: "2-digit", second: "2-digit",
+      timeZone: data.tz });
     if (event.kind === "redeemed") {
       text = fill(data.live_redeemed, { time: time, title: event.campaign_title, bill: yuan(event.bill_cents),
         discount: yuan(event.discount_cents) });

@@ -59,12 +59,13 @@
     var item = document.createElement("li");
     item.dataset.redemptionId = body.redemption_id;
     var label = document.createElement("span");
-    label.textContent = new Date(body.redeemed_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) +
+    label.textContent = new Date(body.redeemed_at).toLocaleTimeString(texts.lang, { hour: "2-digit", minute: "2-digit",
+      timeZone: texts.tz }) +
       " · " + body.campaign_title + " · " + yuan(body.bill_cents) + " / −" + yuan(body.discount_cents);
     var button = document.createElement("button");
     button.type = "button";
     button.className = "button small void";
-    button.textContent = document.getElementById("void-last").textContent;
+    button.textContent = texts.void;
     item.appendChild(label);
     item.appendChild(button);
     recent.insertBefore(item, recent.firstChild);
