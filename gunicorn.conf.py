@@ -9,9 +9,10 @@ import os
 bind = os.environ.get("LINLI_BIND", "0.0.0.0:8000")
 # Two processes per core: one can compute while the other waits on the database.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
-# gthread: each worker holds many connections, so long-lived event streams (live dashboards)
-# park a thread each instead of blocking a whole worker.
-worker_class = os.environ.get("LINLI_WORKER_CLASS", "gthread")
+# gevent: a live dashboard holds its event stream open for hours. With gevent an open stream
+# is an idle greenlet, so a thousand of them never make an ordinary request wait for a thread
+# (psycopg 3 cooperates with gevent by itself; redis-py and the rest are plain sockets).
+worker_class = os.environ.get("LINLI_WORKER_CLASS", "gevent")
 threads = int(os.environ.get("LINLI_THREADS", "32"))
 worker_connections = int(os.environ.get("LINLI_WORKER_CONNECTIONS", "1000"))
 keepalive = 5

@@ -8,11 +8,13 @@ Later issues add their rows here.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 
 from bench.airdrop import claim_storm, fence_lookup_rows, print_airdrop, throughput_rows
 from bench.harness import deployment, gunicorn, median_result, print_table, sign_in, wrk
+from bench.till import feed_latency, print_till, redemption_rows
 from demo.district import DEMO_PASSWORD
 
 
@@ -42,7 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--only", choices=["middleware", "airdrop"], help="run one section")
+    parser.add_argument("--only", choices=["middleware", "airdrop", "till"], help="run one section")
+    parser.add_argument("--redis", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+                        help="Redis for the live-feed fan-out across workers")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         print("wrk is needed: apt-get install wrk", file=sys.stderr)
@@ -66,6 +70,12 @@ def main(argv: list[str] | None = None) -> int:
                                                                connections=args.connections)
                 storm = claim_storm(dep)
                 print_airdrop(database, baseline, rows, cost, memory, storm)
+        if args.only in (None, "till"):
+            with deployment(database) as dep:
+                baseline, redeem = redemption_rows(dep, seconds=args.seconds, rounds=args.rounds,
+                                                   connections=args.connections)
+                feed = feed_latency(dep, redis_url=args.redis) if database == "postgresql" else None
+                print_till(database, baseline, redeem, feed)
     return 0
 
 

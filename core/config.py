@@ -124,6 +124,8 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict:
         "FENCE_INDEX_CHECK_S": float(environ.get("LINLI_FENCE_INDEX_CHECK_S", "1")),
         "IDENTITY_CACHE_TTL_S": float(environ.get("LINLI_IDENTITY_CACHE_TTL_S", "15")),
         "LOGIN_RATE_LIMIT": environ.get("LINLI_LOGIN_RATE_LIMIT", "10 per minute"),
+        # Per cashier: far above a busy till, far below guessing a 6-digit code.
+        "TILL_RATE_LIMIT": environ.get("LINLI_TILL_RATE_LIMIT", "120 per minute"),
         "MAX_CONTENT_LENGTH": int(environ.get("LINLI_MAX_UPLOAD_BYTES", str(12 * 1024 * 1024))),
         "BABEL_DEFAULT_LOCALE": "en",
         # Pages show times in the district's zone; the database keeps UTC.

@@ -20,6 +20,7 @@ from core.pagination import SelectPage
 from geofence import operations, rules
 from geofence.models import Fence
 from geofence.schemas import CheckinIn, CheckinOut, FenceIn, FenceOut, FencePatch, OfferOut, ScheduleQuery
+from merchant.feed import merchant_channel
 
 blp = Blueprint("airdrop", __name__, url_prefix="/api", description="Geofences, check-ins and the airdrop schedule")
 feeds = FlaskBlueprint("feeds", __name__)
@@ -66,6 +67,10 @@ class Checkins(MethodView):
                                      accuracy_m=data["accuracy_m"], last=_last_fix(), now=now,
                                      settings=airdrop_settings())
         db.session.commit()
+        feed = current_app.extensions["linli_feed"]
+        for drop in result.dropped:  # the shops' live dashboards count collections too
+            feed.publish(merchant_channel(drop["merchant_id"]), {"kind": "collected", "at": now.isoformat(),
+                                                                 "campaign_id": drop["campaign_id"]})
         if result.outcome not in (rules.POOR_ACCURACY, rules.IMPOSSIBLE_MOVEMENT):
             session[LAST_FIX] = (round(data["lat"], 5), round(data["lon"], 5), now.isoformat())
         return {"outcome": result.outcome, "message": str(MESSAGES[result.outcome]), "fences": result.fences,

@@ -134,7 +134,8 @@ def check_in(*, resident_id: int, lat: float, lon: float, accuracy_m: float, las
         except ClaimRefused as refused:
             refusals.append(refused.reason)
             continue
-        dropped.append({"coupon_id": coupon.id, "campaign_id": campaign.id, "title": campaign.title,
+        dropped.append({"coupon_id": coupon.id, "campaign_id": campaign.id, "merchant_id": campaign.merchant_id,
+                        "title": campaign.title,
                         "merchant_name": campaign.merchant_name, "fence_id": fence_of[campaign.id],
                         "expires_at": coupon.expires_at, "score": round(r.score, 3), "reasons": r.reasons})
     dropped.sort(key=lambda d: -d["score"])

@@ -129,7 +129,7 @@ def answer_response(status: int, body: dict, *, replayed: bool = False):
 
 
 def _till_limit() -> str:
-    return current_app.config.get("LINLI_TILL_RATE_LIMIT", "120/minute")
+    return current_app.config["TILL_RATE_LIMIT"]
 
 
 def _cashier() -> str:

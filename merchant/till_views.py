@@ -6,8 +6,8 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Blueprint, Response, current_app, render_template, request
 from babel.dates import get_day_names
+from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user

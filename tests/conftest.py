@@ -350,3 +350,40 @@ def demo_site(app):
         db.session.commit()
     with live_server(app) as url:
         yield url
+
+
+# --- the till ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def shop(app, make_merchant, make_user, make_campaign):
+    """A shop with a live campaign, its owner and a cashier signed in, and a resident's coupon."""
+
+    def make(coupons: int = 1, **terms):
+        from datetime import timedelta
+
+        from core.db import utcnow
+        from wallet.models import WalletCoupon
+
+        with app.app_context():
+            merchant = make_merchant()
+            owner = make_user(Role.MERCHANT, merchant_id=merchant.id)
+            cashier = make_user(Role.MERCHANT, merchant_id=merchant.id, merchant_role=MerchantRole.CASHIER,
+                                display_name="Xiao Li")
+            resident = make_user(Role.RESIDENT)
+            campaign = make_campaign(merchant_id=merchant.id, **terms)
+            now = utcnow()
+            made = []
+            for i in range(coupons):
+                coupon = WalletCoupon(resident_id=resident.id, campaign_id=campaign.id, merchant_id=merchant.id,
+                                      collected_at=now, drop_date=(now - timedelta(days=i)).date(),
+                                      expires_at=now + timedelta(days=7))
+                db.session.add(coupon)
+                db.session.flush()
+                made.append((coupon.id, coupon.totp_secret))
+            db.session.commit()
+            made_shop = {"merchant_id": merchant.id, "campaign_id": campaign.id, "coupons": made,
+                         "owner": owner.identifier, "cashier_id": cashier.id, "resident": resident.identifier}
+            cashier_identifier = cashier.identifier
+        return {**made_shop, "cashier": login(app, cashier_identifier)}
+
+    return make

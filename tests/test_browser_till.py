@@ -13,7 +13,6 @@ import merchant.till_api
 from core.db import utcnow
 from tests.browser import PHONE, live_server, sign_in
 from tests.conftest import ARTIFACTS, TEST_PASSWORD
-from tests.test_redemption import shop  # noqa: F401 - the fixture is shared
 
 
 def test_screenshot_of_the_phone_redeemed_live_on_the_dashboard_then_voided_and_expired(chromium, app, shop,
@@ -88,3 +87,30 @@ def _cashier_identifier(app, s):
 
     with app.app_context():
         return db.session.get(User, s["cashier_id"]).identifier
+
+
+def test_the_coupon_code_keeps_rotating_offline_and_is_forgotten_at_sign_out(chromium, app, shop):
+    s = shop()
+    coupon_id = s["coupons"][0][0]
+    with live_server(app) as base:
+        context = chromium.new_context(**PHONE, locale="en-GB")
+        page = context.new_page()
+        sign_in(page, base, s["resident"], TEST_PASSWORD)
+        page.goto(f"{base}/wallet/coupons/{coupon_id}")
+        expect(page.locator("#till-code.ready")).to_be_visible()
+        page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+        page.reload()  # now through the service worker, which keeps this page for offline use
+        expect(page.locator("#till-code.ready")).to_be_visible()
+        first = page.locator("#qr").get_attribute("data-payload")
+
+        context.set_offline(True)
+        page.reload()
+        expect(page.locator("#till-code.ready")).to_be_visible()
+        assert page.locator("#qr").get_attribute("data-payload").startswith(f"LL1:{coupon_id}:")
+        context.set_offline(False)
+        assert first.split(":")[1] == str(coupon_id)
+
+        page.get_by_role("button", name="Sign out").click()
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("localStorage.getItem('linli.keys')") is None
+        context.close()

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 
 from core.db import db, utcnow
 from core.identity.models import Role
-from merchant.ledger import EntryKind, LedgerEntry
+from merchant.ledger import LedgerEntry
 from merchant.stats import BadPeriod, grid, money, period_dates, rate
-from tests.test_redemption import qr, redeem, shop  # noqa: F401 - the fixture is shared
+from tests.test_redemption import qr, redeem
 
 
 def test_periods_rates_grids_and_money_are_plain_arithmetic():
@@ -33,7 +33,8 @@ def test_periods_rates_grids_and_money_are_plain_arithmetic():
 def _ledger_sums(app, merchant_id):
     with app.app_context():
         rows = db.session.execute(
-            select(LedgerEntry.kind, func.count(), func.sum(LedgerEntry.bill_cents), func.sum(LedgerEntry.discount_cents))
+            select(LedgerEntry.kind, func.count(), func.sum(LedgerEntry.bill_cents),
+                   func.sum(LedgerEntry.discount_cents))
             .where(LedgerEntry.merchant_id == merchant_id).group_by(LedgerEntry.kind)).all()
         return {kind.value: (n, bill or 0, discount or 0) for kind, n, bill, discount in rows}
 

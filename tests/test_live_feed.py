@@ -9,12 +9,13 @@ import uuid
 from core.app import create_app
 from merchant.feed import LocalBroker, RedisBroker
 from tests.browser import live_server
-from tests.test_redemption import qr, redeem, shop  # noqa: F401 - the fixture is shared
+from tests.test_redemption import qr, redeem
 
 
 def test_local_broker_delivers_to_each_stream_of_the_channel_only():
     broker = LocalBroker()
-    mine, also_mine, other = broker.subscribe("merchant:1"), broker.subscribe("merchant:1"), broker.subscribe("merchant:2")
+    mine, also_mine = broker.subscribe("merchant:1"), broker.subscribe("merchant:1")
+    other = broker.subscribe("merchant:2")
     broker.publish("merchant:1", {"kind": "redeemed", "bill_cents": 100})
     assert json.loads(mine.get(1))["bill_cents"] == 100 and also_mine.get(1) is not None
     assert other.get(0.05) is None
@@ -81,3 +82,22 @@ def test_the_feed_is_for_the_shops_own_people(app, signed_in):
 def test_with_redis_configured_the_app_fans_out_through_redis(redis_url, database_url):
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis_url})
     assert isinstance(app.extensions["linli_feed"], RedisBroker)
+
+
+def test_a_collection_is_announced_to_the_shops_dashboard(app, shop, signed_in, make_fence, make_campaign):
+    from core.db import db
+    from core.identity.models import Role
+    from merchant.feed import merchant_channel
+    from tests.test_airdrop_api import HERE
+
+    s = shop()
+    with app.app_context():
+        fence = make_fence()
+        campaign_id = make_campaign(merchant_id=s["merchant_id"], fences=[fence.id]).id
+        db.session.commit()
+    stream = app.extensions["linli_feed"].subscribe(merchant_channel(s["merchant_id"]))
+    resident, _ = signed_in(Role.RESIDENT)
+    assert resident.post("/api/airdrop/checkins", json=HERE).json["outcome"] == "dropped"
+    event = json.loads(stream.get(timeout=1))
+    assert event["kind"] == "collected" and event["campaign_id"] == campaign_id
+    stream.close()

@@ -4,46 +4,15 @@ import io
 import uuid
 from datetime import timedelta
 
-import pytest
 import qrcode
 from sqlalchemy import func, select
 
 from core.db import db, utcnow
-from core.identity.models import MerchantRole, Role
+from core.identity.models import Role
 from merchant.ledger import EntryKind, LedgerEntry
 from tests.conftest import login
 from wallet import tokens
 from wallet.models import CouponStatus, WalletCoupon
-
-
-@pytest.fixture
-def shop(app, make_merchant, make_user, make_campaign):
-    """A shop with a live campaign, its owner and a cashier signed in, and a resident's coupon."""
-
-    def make(coupons: int = 1, **terms):
-        with app.app_context():
-            merchant = make_merchant()
-            owner = make_user(Role.MERCHANT, merchant_id=merchant.id)
-            cashier = make_user(Role.MERCHANT, merchant_id=merchant.id, merchant_role=MerchantRole.CASHIER,
-                                display_name="Xiao Li")
-            resident = make_user(Role.RESIDENT)
-            campaign = make_campaign(merchant_id=merchant.id, **terms)
-            now = utcnow()
-            made = []
-            for i in range(coupons):
-                coupon = WalletCoupon(resident_id=resident.id, campaign_id=campaign.id, merchant_id=merchant.id,
-                                      collected_at=now, drop_date=(now - timedelta(days=i)).date(),
-                                      expires_at=now + timedelta(days=7))
-                db.session.add(coupon)
-                db.session.flush()
-                made.append((coupon.id, coupon.totp_secret))
-            db.session.commit()
-            made_shop = {"merchant_id": merchant.id, "campaign_id": campaign.id, "coupons": made,
-                         "owner": owner.identifier, "cashier_id": cashier.id, "resident": resident.identifier}
-            cashier_identifier = cashier.identifier
-        return {**made_shop, "cashier": login(app, cashier_identifier)}
-
-    return make
 
 
 def qr(coupon, at=None) -> str:
@@ -276,8 +245,8 @@ def test_staff_give_and_print_a_coupon_that_the_till_redeems_once(app, shop, mak
     desk = login(app, staff_identifier)
     found = desk.get(f"/staff/coupons?who={s['resident']}")
     assert found.status_code == 200
-    given = desk.post("/staff/coupons/give", data={"resident_id": _resident_id(app, s), "campaign_id": s["campaign_id"]},
-                      follow_redirects=True)
+    given = desk.post("/staff/coupons/give", follow_redirects=True,
+                      data={"resident_id": _resident_id(app, s), "campaign_id": s["campaign_id"]})
     assert b"Coupon given" in given.data
     with app.app_context():
         coupon_id = db.session.scalar(select(WalletCoupon.id).where(WalletCoupon.campaign_id == s["campaign_id"]))

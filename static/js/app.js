@@ -19,6 +19,15 @@
     }
   };
 
+  // Signing out forgets this device's coupon keys and offline coupon pages: phones are shared.
+  document.addEventListener("submit", function (event) {
+    if (!event.target.matches || !event.target.matches("form[data-sign-out]")) return;
+    try { localStorage.removeItem("linli.keys"); } catch (e) { /* storage disabled */ }
+    if (navigator.serviceWorker && navigator.serviceWorker.controller) {
+      navigator.serviceWorker.controller.postMessage("signed-out");
+    }
+  });
+
   // Print buttons (no inline handlers: the content security policy forbids them).
   document.addEventListener("click", function (event) {
     if (event.target.closest && event.target.closest("[data-print]")) window.print();

@@ -1,8 +1,11 @@
 // Linli service worker: the shell is cached so the app opens instantly and says "offline"
-// instead of showing the browser's error page. Pages and API answers are never cached:
-// they carry personal data and must be fresh.
-const VERSION = "linli-shell-v2";
+// instead of showing the browser's error page. Pages and API answers are not cached, with one
+// exception: a coupon's own page, so that it can be shown at a till without network (its
+// rotating code is drawn on the phone). Those copies are dropped when the person signs out.
+const VERSION = "linli-shell-v3";
+const COUPONS = "linli-coupons";
 const SHELL = ["/offline", "/static/css/app.css", "/static/js/app.js", "/static/icons/icon-192.png"];
+const OFFLINE_ASSETS = ["/vendor/uqr/", "/vendor/otpauth/"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(VERSION).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
@@ -19,11 +22,24 @@ self.addEventListener("activate", (event) => {
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   if (request.method !== "GET" || new URL(request.url).origin !== self.location.origin) return;
+  const path = new URL(request.url).pathname;
+  if (request.mode === "navigate" && path.startsWith("/wallet/coupons/")) {
+    // Network first, the last copy when offline.
+    event.respondWith(fetch(request).then((response) => {
+      if (response.ok && !response.redirected) {
+        const copy = response.clone();
+        event.waitUntil(caches.open(COUPONS).then((cache) => cache.put(request, copy)));
+      }
+      return response;
+    }).catch(() => caches.open(COUPONS).then((cache) => cache.match(request))
+      .then((hit) => hit || caches.match("/offline"))));
+    return;
+  }
   if (request.mode === "navigate") {
     event.respondWith(fetch(request).catch(() => caches.match("/offline")));
     return;
   }
-  if (request.url.includes("/static/")) {
+  if (path.startsWith("/static/") || OFFLINE_ASSETS.some((prefix) => path.startsWith(prefix))) {
     // Stale-while-revalidate: instant from the cache, refreshed behind the scenes, so a new
     // release reaches phones on their next visit without a cache-busting scheme.
     event.respondWith(caches.open(VERSION).then((cache) => cache.match(request).then((hit) => {
@@ -38,4 +54,8 @@ self.addEventListener("fetch", (event) => {
       return fresh;
     })));
   }
+});
+
+self.addEventListener("message", (event) => {
+  if (event.data === "signed-out") event.waitUntil(caches.delete(COUPONS));
 });
