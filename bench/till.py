@@ -76,7 +76,7 @@ def _script(workdir, bodies: str, cookie: str, token: str) -> str:
 
 def redemption_rows(dep, *, seconds: int, rounds: int, connections: int, per_round: int = 25_000):
     """Hello-world versus redemptions, alternating rounds; every request redeems a fresh coupon."""
-    env = {**dep.env, "LINLI_TILL_RATE_LIMIT": "1000000 per minute"}
+    env = {**dep.env, "LINLI_TILL_RATE_LIMIT": "1000000 per second"}
     _, coupons, cashier = seed(env, lambda: _seed_coupons(per_round * rounds + 2000))
     ((cookie, token),) = mint_sessions(env, [cashier])
     hello, redeem = [], []
@@ -99,8 +99,7 @@ def redemption_rows(dep, *, seconds: int, rounds: int, connections: int, per_rou
 
 # --- the live feed ---------------------------------------------------------------------------
 
-async def _open_stream(host: str, port: int, cookie: str, arrivals: dict, ready: asyncio.Event, counter: list,
-                       total: int):
+async def _stream(host: str, port: int, cookie: str, arrivals: dict, opened: list):
     reader, writer = await asyncio.open_connection(host, port)
     writer.write(f"GET /merchant/feed HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\n"
                  f"Accept: text/event-stream\r\n\r\n".encode())
@@ -108,71 +107,95 @@ async def _open_stream(host: str, port: int, cookie: str, arrivals: dict, ready:
     status = await reader.readline()
     if b" 200 " not in status:
         raise RuntimeError(f"stream refused: {status!r}")
-    counter[0] += 1
-    if counter[0] == total:
-        ready.set()
+    opened.append(1)
     while True:
         line = await reader.readline()
         if not line:
             return
         if line.startswith(b"data: "):
+            arrived = time.time()
             event = json.loads(line[6:])
             if event.get("kind") == "redeemed":
-                arrivals.setdefault(event["redemption_id"], []).append(time.perf_counter())
+                arrivals.setdefault(event["redemption_id"], []).append(arrived)
 
 
-def feed_latency(dep, *, streams: int = 1000, events: int = 40, workers: int = 4, redis_url: str):
+def _listener(host: str, port: int, cookie: str, streams: int, ready, stop, results) -> None:
+    """One client process holding `streams` open dashboards (several processes, so that reading
+    a thousand sockets in one Python loop does not itself become the latency measured)."""
+
+    async def run():
+        arrivals: dict = {}
+        opened: list = []
+        tasks = [asyncio.create_task(_stream(host, port, cookie, arrivals, opened)) for _ in range(streams)]
+        while len(opened) < streams:
+            await asyncio.sleep(0.05)
+        ready.set()
+        while not stop.is_set():
+            await asyncio.sleep(0.1)
+        for task in tasks:
+            task.cancel()
+        return arrivals
+
+    results.put(asyncio.run(run()))
+
+
+def feed_latency(dep, *, streams: int = 1000, events: int = 40, workers: int = 4, clients: int = 4,
+                 redis_url: str):
     """p50/p99 ms from sending a redemption to its event arriving on each of `streams` open streams,
-    with the streams spread over `workers` gunicorn workers and fanned out through Redis; and an
-    ordinary request's latency while they are all open."""
+    spread over `workers` gunicorn workers and fanned out through Redis; and an ordinary request's
+    latency while they are all open."""
+    import multiprocessing
+
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 4 * streams + 256)), hard))
     env = {**dep.env, "REDIS_URL": redis_url, "WEB_CONCURRENCY": str(workers),
-           "LINLI_TILL_RATE_LIMIT": "1000000 per minute", "LINLI_WORKER_CONNECTIONS": str(2 * streams)}
+           "LINLI_TILL_RATE_LIMIT": "1000000 per second", "LINLI_WORKER_CONNECTIONS": str(2 * streams)}
     _, coupons, cashier = seed(env, lambda: _seed_coupons(events + 10))
     ((cookie, token),) = mint_sessions(env, [cashier])
     from wallet.tokens import qr_payload
 
     sent: dict[int, float] = {}
     arrivals: dict[int, list[float]] = {}
+    context = multiprocessing.get_context("spawn")
     with gunicorn("wsgi:app", env, dep.workdir) as server:
         host, port = server.base.removeprefix("http://").split(":")
-
-        def fire():
-            conn = http.client.HTTPConnection(host, int(port), timeout=30)
-            for cid, secret in coupons[:events]:
-                body = json.dumps({"code": qr_payload(cid, secret, time.time()), "bill_cents": 3000})
-                started = time.perf_counter()
-                conn.request("POST", "/api/merchant/redemptions", body=body, headers={
-                    "Cookie": cookie, "X-CSRFToken": token, "Content-Type": "application/json",
-                    "Idempotency-Key": uuid.uuid4().hex})
-                response = conn.getresponse()
-                answer = json.loads(response.read())
-                if response.status == 200:
-                    sent[answer["redemption_id"]] = started
-                time.sleep(0.1)
-            conn.close()
-
-        async def run():
-            ready, counter = asyncio.Event(), [0]
-            tasks = [asyncio.create_task(_open_stream(host, int(port), cookie, arrivals, ready, counter, streams))
-                     for _ in range(streams)]
-            await asyncio.wait_for(ready.wait(), 60)
-            await asyncio.sleep(1)
-            loop = asyncio.get_running_loop()
-            ordinary = await loop.run_in_executor(None, lambda: wrk(server.base + "/healthz", seconds=4,
-                                                                    connections=16))
-            await loop.run_in_executor(None, fire)
-            await asyncio.sleep(2)
-            for task in tasks:
-                task.cancel()
-            return ordinary
-
-        ordinary = asyncio.run(run())
+        stop, results = context.Event(), context.Queue()
+        readies, procs = [], []
+        for _ in range(clients):
+            ready = context.Event()
+            proc = context.Process(target=_listener, args=(host, int(port), cookie, streams // clients, ready, stop,
+                                                           results))
+            proc.start()
+            readies.append(ready)
+            procs.append(proc)
+        for ready in readies:
+            if not ready.wait(60):
+                raise RuntimeError("the dashboard streams did not open")
+        time.sleep(1)
+        ordinary = wrk(server.base + "/healthz", seconds=4, connections=16)
+        conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        for cid, secret in coupons[:events]:
+            body = json.dumps({"code": qr_payload(cid, secret, time.time()), "bill_cents": 3000})
+            started = time.time()
+            conn.request("POST", "/api/merchant/redemptions", body=body, headers={
+                "Cookie": cookie, "X-CSRFToken": token, "Content-Type": "application/json",
+                "Idempotency-Key": uuid.uuid4().hex})
+            response = conn.getresponse()
+            answer = json.loads(response.read())
+            if response.status == 200:
+                sent[answer["redemption_id"]] = started
+            time.sleep(0.1)
+        conn.close()
+        time.sleep(2)
+        stop.set()
+        for _ in procs:
+            for rid, times in results.get(timeout=30).items():
+                arrivals.setdefault(rid, []).extend(times)
+        for proc in procs:
+            proc.join(timeout=10)
         quiet = wrk(server.base + "/healthz", seconds=4, connections=16)
-    latencies = [(t - sent[rid]) * 1000 for rid, times in arrivals.items() if rid in sent for t in times]
+    latencies = sorted((t - sent[rid]) * 1000 for rid, times in arrivals.items() if rid in sent for t in times)
     delivered = sum(len(arrivals.get(rid, [])) for rid in sent)
-    latencies.sort()
 
     def p(q: float) -> float:
         return latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else float("nan")

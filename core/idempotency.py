@@ -1,10 +1,10 @@
 """Idempotency-Key for requests that must happen once (a redemption at the till).
 
-The key's row is inserted first, in the same transaction as the work, and its answer stored
-before commit. A retry that arrives after the commit finds the answer; one that arrives while
-the first is still running waits on the row's unique index (PostgreSQL) or on the write lock
-(SQLite), then finds it. Either way it gets the first answer: same status, same body. A key
-reused for a different request is refused, never answered with someone else's result.
+The key's row, with the answer, is inserted by the same transaction that did the work, just
+before it commits. A retry does the work again, finds the key taken and rolls its own work
+back: whether it ran after the first commit or beside it (the INSERT waits on the unique index
+in PostgreSQL, on the write lock in SQLite), it answers what the first request answered, same
+status, same body. A key reused for a different request is refused and changes nothing.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import JSON, String, delete, select, update
+from sqlalchemy import JSON, String, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import UTCDateTime, db, upsert, utcnow
@@ -66,25 +67,31 @@ def fingerprint(method: str, path: str, payload: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def claim_key(scope: str, key: str, fp: str, now: datetime) -> Replay | None:
-    """None if this request owns the key now; the stored answer if it was answered before."""
-    inserted = db.session.execute(
-        upsert(IdempotencyRecord).values(scope=scope, key=key, fingerprint=fp, created_at=now)
-        .on_conflict_do_nothing(index_elements=["scope", "key"]).returning(IdempotencyRecord.key)
-    ).scalar_one_or_none()
-    if inserted is not None:
+@cache
+def _insert(dialect: str):
+    table = IdempotencyRecord.__table__
+    return (upsert(table).on_conflict_do_nothing(index_elements=["scope", "key"])
+            .returning(table.c.key))
+
+
+def record(scope: str, key: str, fp: str, status: int, body: dict, now: datetime) -> Replay | None:
+    """Store this request's answer under its key, in the transaction that did the work.
+
+    None: stored, commit. A Replay: the key was answered first by another request; roll back
+    this one's work and send that answer. A concurrent first request still running makes the
+    INSERT wait for its commit (PostgreSQL's unique index, SQLite's write lock)."""
+    dialect = db.session.get_bind().dialect.name
+    stored = db.session.execute(_insert(dialect), {"scope": scope, "key": key, "fingerprint": fp, "status": status,
+                                                   "body": body, "created_at": now}).scalar_one_or_none()
+    if stored is not None:
         return None
-    record = db.session.execute(select(IdempotencyRecord.fingerprint, IdempotencyRecord.status,
-                                       IdempotencyRecord.body)
-                                .where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)).one()
-    if record.fingerprint != fp:
+    first = db.session.execute(select(IdempotencyRecord.fingerprint, IdempotencyRecord.status,
+                                      IdempotencyRecord.body)
+                               .where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)).one()
+    if first.fingerprint != fp:
+        db.session.rollback()
         raise IdempotencyKeyReused("This Idempotency-Key was used for a different request; use a new key.")
-    return Replay(record.status, record.body)
-
-
-def store_answer(scope: str, key: str, status: int, body: dict) -> None:
-    db.session.execute(update(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
-                       .values(status=status, body=body))
+    return Replay(first.status, first.body)
 
 
 def forget_old(now: datetime | None = None) -> int:

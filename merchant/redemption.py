@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from core.db import db, upsert
 from merchant import ledger
@@ -57,7 +58,7 @@ class Till:
     printed_key: bytes
 
 
-def _refuse(till: Till, reason: str, *, coupon: WalletCoupon | None = None, **extra) -> Answer:
+def _refuse(till: Till, reason: str, *, coupon=None, **extra) -> Answer:
     status, detail = REFUSALS[reason]
     mine = coupon is not None and coupon.merchant_id == till.merchant_id
     ledger.append(kind=EntryKind.REFUSED, at=till.now, tz=till.tz, merchant_id=till.merchant_id,
@@ -68,15 +69,55 @@ def _refuse(till: Till, reason: str, *, coupon: WalletCoupon | None = None, **ex
     return Answer(status, body, event={"kind": "refused", "reason": reason, "at": till.now.isoformat()})
 
 
-def _find(code: tokens.RotatingCode | tokens.PrintedCode, till: Till) -> tuple[WalletCoupon | None, str | None]:
+# The till is the busiest writer: its statements are built once per process, parameters bound
+# per call, and run through Core (no ORM unit of work, no identity map).
+@cache
+def _coupon_query():
+    c, k = WalletCoupon.__table__.c, Campaign.__table__.c
+    return (select(c.id, c.merchant_id, c.campaign_id, c.status, c.expires_at, c.redeemed_at, c.totp_secret,
+                   k.title, k.discount_kind, k.amount_off_cents, k.percent_off, k.percent_cap_cents,
+                   k.min_spend_cents, k.starts_at)
+            .join_from(WalletCoupon.__table__, Campaign.__table__, k.id == c.campaign_id)
+            .where(c.id == bindparam("coupon_id")))
+
+
+@cache
+def _printed_query():
+    p = PrintedCode.__table__.c
+    return select(p.coupon_id, p.used_at).where(p.code_hash == bindparam("code_hash"))
+
+
+@cache
+def _redeem_update():
+    c = WalletCoupon.__table__.c
+    return (WalletCoupon.__table__.update()
+            .where(c.id == bindparam("coupon_id"), c.status == CouponStatus.USABLE,
+                   c.expires_at > bindparam("now", type_=c.expires_at.type))
+            .values(status=CouponStatus.REDEEMED, redeemed_at=bindparam("now", type_=c.redeemed_at.type))
+            .returning(c.id))
+
+
+@cache
+def _printed_used():
+    p = PrintedCode.__table__.c
+    # Parameters named apart from the table's columns, which an UPDATE reserves for itself.
+    return PrintedCode.__table__.update().where(p.coupon_id == bindparam("b_coupon")).values(
+        used_at=bindparam("b_now", type_=p.used_at.type))
+
+
+def _coupon(coupon_id: int):
+    return db.session.execute(_coupon_query(), {"coupon_id": coupon_id}).first()
+
+
+def _find(code: tokens.RotatingCode | tokens.PrintedCode, till: Till):
+    """The coupon the code names, and what is wrong with the code (None if nothing)."""
     if isinstance(code, tokens.PrintedCode):
-        printed = db.session.scalar(select(PrintedCode).where(
-            PrintedCode.code_hash == tokens.printed_code_hash(code.digits, till.printed_key)))
+        printed = db.session.execute(_printed_query(), {
+            "code_hash": tokens.printed_code_hash(code.digits, till.printed_key)}).first()
         if printed is None:
             return None, tokens.NOT_GENUINE
-        coupon = db.session.get(WalletCoupon, printed.coupon_id)
-        return coupon, ("printed_used" if printed.used_at is not None else None)
-    coupon = db.session.get(WalletCoupon, code.coupon_id)
+        return _coupon(printed.coupon_id), ("printed_used" if printed.used_at is not None else None)
+    coupon = _coupon(code.coupon_id)
     if coupon is None:
         return None, tokens.NOT_GENUINE
     return coupon, tokens.check_rotating(code, coupon.totp_secret, till.now.timestamp())
@@ -91,43 +132,34 @@ def redeem(till: Till, *, code_text: str, bill_cents: int, method: str) -> Answe
         return _refuse(till, problem, coupon=coupon)
     if coupon.merchant_id != till.merchant_id:
         return _refuse(till, "other_merchant", coupon=coupon)
-    campaign = db.session.get(Campaign, coupon.campaign_id)
-    if coupon.status is CouponStatus.REDEEMED:
+    if coupon.status == CouponStatus.REDEEMED:
         return _refuse(till, "already_redeemed", coupon=coupon, redeemed_at=coupon.redeemed_at.isoformat())
-    if coupon.status is CouponStatus.VOIDED:
+    if coupon.status == CouponStatus.VOIDED:
         return _refuse(till, "voided", coupon=coupon)
     if coupon.expires_at <= till.now:
         return _refuse(till, "coupon_expired", coupon=coupon, expired_at=coupon.expires_at.isoformat())
-    if campaign.starts_at > till.now:
+    if coupon.starts_at > till.now:
         return _refuse(till, "not_started", coupon=coupon)
-    if bill_cents < campaign.min_spend_cents:
-        return _refuse(till, "min_spend", coupon=coupon, min_spend_cents=campaign.min_spend_cents)
+    if bill_cents < coupon.min_spend_cents:
+        return _refuse(till, "min_spend", coupon=coupon, min_spend_cents=coupon.min_spend_cents)
 
-    discount = discount_cents(kind=campaign.discount_kind.value, amount_off_cents=campaign.amount_off_cents,
-                              percent_off=campaign.percent_off, percent_cap_cents=campaign.percent_cap_cents,
+    discount = discount_cents(kind=coupon.discount_kind, amount_off_cents=coupon.amount_off_cents,
+                              percent_off=coupon.percent_off, percent_cap_cents=coupon.percent_cap_cents,
                               bill_cents=bill_cents)
-    won = db.session.execute(
-        update(WalletCoupon)
-        .where(WalletCoupon.id == coupon.id, WalletCoupon.status == CouponStatus.USABLE,
-               WalletCoupon.expires_at > till.now)
-        .values(status=CouponStatus.REDEEMED, redeemed_at=till.now)
-        .returning(WalletCoupon.id)
-        .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
-    if won is None:
+    params = {"coupon_id": coupon.id, "now": till.now}
+    if db.session.execute(_redeem_update(), params).scalar_one_or_none() is None:
         # Another till got there between our read and our write.
-        db.session.refresh(coupon)
+        coupon = _coupon(coupon.id)
         return _refuse(till, "already_redeemed", coupon=coupon,
                        redeemed_at=coupon.redeemed_at.isoformat() if coupon.redeemed_at else None)
     if isinstance(code, tokens.PrintedCode):
-        db.session.execute(update(PrintedCode).where(PrintedCode.coupon_id == coupon.id)
-                           .values(used_at=till.now))
+        db.session.execute(_printed_used(), {"b_coupon": coupon.id, "b_now": till.now})
     entry_id = ledger.append(kind=EntryKind.REDEEMED, at=till.now, tz=till.tz, merchant_id=till.merchant_id,
-                             campaign_id=campaign.id, coupon_id=coupon.id, actor_id=till.cashier_id,
+                             campaign_id=coupon.campaign_id, coupon_id=coupon.id, actor_id=till.cashier_id,
                              bill_cents=bill_cents, discount_cents=discount, reason=method)
     body = {
-        "redemption_id": entry_id, "coupon_id": coupon.id, "campaign_id": campaign.id,
-        "campaign_title": campaign.title, "bill_cents": bill_cents, "discount_cents": discount,
+        "redemption_id": entry_id, "coupon_id": coupon.id, "campaign_id": coupon.campaign_id,
+        "campaign_title": coupon.title, "bill_cents": bill_cents, "discount_cents": discount,
         "to_pay_cents": bill_cents - discount, "redeemed_at": till.now.isoformat(),
         "void_until": (till.now + VOID_WINDOW).isoformat(),
     }

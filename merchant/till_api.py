@@ -153,12 +153,11 @@ class Redemptions(MethodView):
         scope = f"redeem:{current_user.merchant_id}"
         fp = idempotency.fingerprint("POST", request.path, data)
         t = till()
-        replay = idempotency.claim_key(scope, key, fp, t.now)
+        answer = redemption.redeem(t, code_text=data["code"], bill_cents=data["bill_cents"], method=data["method"])
+        replay = idempotency.record(scope, key, fp, answer.status, answer.body, t.now)
         if replay is not None:
             db.session.rollback()
             return answer_response(replay.status, replay.body, replayed=True)
-        answer = redemption.redeem(t, code_text=data["code"], bill_cents=data["bill_cents"], method=data["method"])
-        idempotency.store_answer(scope, key, answer.status, answer.body)
         db.session.commit()
         publish(answer, t.merchant_id)
         return answer_response(answer.status, answer.body)
