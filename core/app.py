@@ -121,8 +121,9 @@ def register_hooks(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    from core.cli import accounts_cli
+    from core.cli import accounts_cli, idempotency_cli
     from demo import demo_command
 
     app.cli.add_command(accounts_cli)
+    app.cli.add_command(idempotency_cli)
     app.cli.add_command(demo_command)

@@ -1,4 +1,4 @@
-"""`flask accounts ...`: account administration from a shell."""
+"""`flask accounts ...` (account administration) and `flask idempotency purge` from a shell."""
 
 from __future__ import annotations
 
@@ -42,3 +42,19 @@ def create(role, identifier, display_name, password, merchant_id, merchant_role,
         raise click.ClickException(f"{problem.detail} {problem.errors or ''}".strip()) from problem
     db.session.commit()
     click.echo(f"created {user.role.value} account #{user.id} for {user.identifier}")
+
+
+@click.group("idempotency")
+def idempotency_cli():
+    """Answers kept for retried requests."""
+
+
+@idempotency_cli.command("purge")
+@with_appcontext
+def purge():
+    """Forget answers older than two days (no till retries that late)."""
+    from core.idempotency import forget_old
+
+    n = forget_old()
+    db.session.commit()
+    click.echo(f"forgot {n} stored answers")

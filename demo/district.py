@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import select
 
 from core.db import db
 from core.identity.models import Department, MerchantRole, Role, User
 from core.identity.operations import create_account
 from core.identity.passwords import hash_password
+from demo.history import load_history
 from geofence.models import FenceKind
 from geofence.operations import create_fence
 from merchant.models import Campaign, CampaignStatus, CampaignTarget, DiscountKind, Merchant
 from services.models import Category
+from wallet.operations import claim
 
 DEMO_PASSWORD = "neighbour-2026"
 CENTRE = (31.1600, 121.5010)  # lat, lon of the demo community centre
@@ -95,7 +99,7 @@ def load_demo(*, now: datetime) -> dict[str, int] | None:
             amount_off_cents=discount[1] if kind is DiscountKind.AMOUNT else None,
             percent_off=discount[1] if kind is DiscountKind.PERCENT else None,
             percent_cap_cents=discount[2] if kind is DiscountKind.PERCENT else None,
-            min_spend_cents=min_spend, starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=60),
+            min_spend_cents=min_spend, starts_at=now - timedelta(days=30), ends_at=now + timedelta(days=60),
             coupon_valid_s=7 * 24 * 3600, inventory_total=200, remaining=200, per_resident_limit=1,
             status=CampaignStatus.PUBLISHED, tags=tags, airdrop_windows=windows)
         db.session.add(campaign)
@@ -114,5 +118,15 @@ def load_demo(*, now: datetime) -> dict[str, int] | None:
                        password_hash=password_hash, locale="zh" if identifier.isdigit() else None,
                        **extra.get(identifier, {}))
     db.session.flush()
-    return {"departments": len(DEPARTMENTS), "service categories": len(CATEGORIES), "geofences": 1,
+
+    # Four weeks of trade at the noodle shop, and one coupon in Wang Fang's wallet to show at its till.
+    tz = ZoneInfo(current_app.config["LINLI_TIMEZONE"])
+    noodle_deal = db.session.scalar(select(Campaign).where(Campaign.merchant_id == noodles))
+    cashier = db.session.scalar(select(User.id).where(User.email == "cashier@noodles.linli.demo"))
+    history = load_history(campaign=noodle_deal, cashier_id=cashier, password_hash=password_hash, now=now, tz=tz)
+    wang = db.session.scalar(select(User.id).where(User.phone == "+8613800138000"))
+    claim(resident_id=wang, campaign=noodle_deal, fence_id=fence.id, now=now, local_day=now.astimezone(tz).date(),
+          daily_budget=current_app.config["AIRDROP_DAILY_BUDGET"], tz=tz)
+    return {"ledger entries of past trade": history,
+            "departments": len(DEPARTMENTS), "service categories": len(CATEGORIES), "geofences": 1,
             "merchants": len(MERCHANTS), "live campaigns": len(MERCHANTS), "accounts": len(DEMO_ACCOUNTS)}

@@ -114,3 +114,52 @@ def test_the_coupon_code_keeps_rotating_offline_and_is_forgotten_at_sign_out(chr
         page.wait_for_load_state("networkidle")
         assert page.evaluate("localStorage.getItem('linli.keys')") is None
         context.close()
+
+
+def _qr_video(payload: str, path) -> None:
+    """A Y4M clip of a phone's QR code, for Chromium's fake camera (a few frames, looped)."""
+    import qrcode
+    from PIL import Image
+
+    frame = Image.new("RGB", (640, 480), "white")
+    code = qrcode.make(payload, box_size=8, border=4).get_image().convert("RGB")
+    code.thumbnail((440, 440))
+    frame.paste(code, ((640 - code.width) // 2, (480 - code.height) // 2))
+    y, cb, cr = frame.convert("YCbCr").split()
+    planes = y.tobytes() + cb.resize((320, 240)).tobytes() + cr.resize((320, 240)).tobytes()
+    path.write_bytes(b"YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\n" + (b"FRAME\n" + planes) * 10)
+
+
+def test_the_till_scans_a_phone_held_up_to_its_camera(chromium, app, shop, tmp_path):
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS
+    from wallet.tokens import qr_payload
+
+    s = shop(amount_off_cents=800, title="Dumpling set")
+    coupon_id, secret = s["coupons"][0]
+    video = tmp_path / "phone.y4m"
+    _qr_video(qr_payload(coupon_id, secret, time.time()), video)
+    camera_browser = chromium.browser_type.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + [
+        "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}"])
+    try:
+        with live_server(app) as base:
+            context = camera_browser.new_context(**PHONE, locale="en-GB", permissions=["camera"])
+            till = context.new_page()
+            sign_in(till, base, _cashier_identifier(app, s), TEST_PASSWORD)
+            till.goto(f"{base}/merchant/till")
+            till.locator("#bill").fill("60")
+            till.get_by_role("button", name="Scan with the camera").click()
+            expect(till.locator("#result-title")).to_have_text("Coupon accepted", timeout=10_000)
+            expect(till.locator("#result-pay")).to_have_text("Customer pays ¥52")
+            expect(till.locator("#scanner")).to_be_hidden()  # the camera is switched off after a read
+            context.close()
+    finally:
+        camera_browser.close()
+    with app.app_context():
+        from sqlalchemy import select
+
+        from core.db import db
+        from merchant.ledger import EntryKind, LedgerEntry
+
+        entry = db.session.scalars(select(LedgerEntry).where(LedgerEntry.kind == EntryKind.REDEEMED)).one()
+        assert (entry.coupon_id, entry.reason, entry.discount_cents) == (coupon_id, "camera", 800)

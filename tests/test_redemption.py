@@ -269,3 +269,18 @@ def _resident_id(app, s):
 
     with app.app_context():
         return db.session.scalar(select(User.id).where(User.email == s["resident"]))
+
+
+def test_old_answers_are_purged_from_the_command_line(app, shop):
+    from core.idempotency import IdempotencyRecord
+
+    s = shop()
+    redeem(s["cashier"], qr(s["coupons"][0]), key="yesterday-and-before")
+    with app.app_context():
+        record = db.session.scalars(select(IdempotencyRecord)).one()
+        record.created_at = utcnow() - timedelta(days=3)
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["idempotency", "purge"])
+    assert result.exit_code == 0 and "forgot 1" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(IdempotencyRecord)) == 0
