@@ -56,7 +56,9 @@ def load_history(*, campaign: Campaign, cashier_id: int, password_hash: str, now
             entries += 1
             if rng.random() > 0.6:
                 continue  # not used (yet)
-            used_day = min(day + timedelta(days=rng.randint(0, 3)), today - timedelta(days=1))
+            used_day = day + timedelta(days=rng.randint(0, 3))
+            if used_day >= today:
+                continue  # still in the wallet
             redeemed = datetime.combine(used_day, time(rng.choice(MEAL_HOURS), rng.randrange(60)), tz)
             if redeemed <= collected:
                 redeemed = collected + timedelta(hours=1)
