@@ -86,6 +86,8 @@ def register_blueprints(app: Flask) -> None:
     from merchant.till_api import blp as till_api
     from merchant.till_views import web as till_web
     from merchant.views import web as merchant_web
+    from services.keys_views import web as keys_web
+    from services.open311 import web as open311_web
     from wallet.api import blp as wallet_api
     from wallet.assisted_views import web as assisted_web
     from wallet.subscriptions import subscribe as wallet_subscribe
@@ -101,7 +103,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(core_web)
     app.register_blueprint(identity_web)
     app.register_blueprint(admin_web)
-    for blueprint in (wallet_web, assisted_web, geofence_web, merchant_web, till_web):
+    for blueprint in (wallet_web, assisted_web, geofence_web, merchant_web, till_web, open311_web, keys_web):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
 

@@ -16,7 +16,7 @@ from demo.history import load_history
 from geofence.models import FenceKind
 from geofence.operations import create_fence
 from merchant.models import Campaign, CampaignStatus, CampaignTarget, DiscountKind, Merchant
-from services.models import Category
+from services.models import Category, Question, QuestionType
 from wallet.operations import claim
 
 DEMO_PASSWORD = "neighbour-2026"
@@ -41,6 +41,19 @@ CATEGORIES = [
     ("litter", "Litter or overflowing bin", "Cleanliness", "Sanitation", 24, "bin", ["rubbish", "bin"]),
     ("tree", "Fallen tree or branch", "Green spaces", "Parks and Greenery", 48, "tree", ["tree", "branch"]),
 ]
+
+# Per-category questions (Open311 attributes): code, prompt, type, required, choices.
+QUESTIONS = {
+    "streetlight": [("lamp", "What is the lamp doing?", QuestionType.SINGLE, True,
+                     [("off", "Off at night"), ("flickering", "Flickering"), ("day", "On in the daytime")]),
+                    ("pole_number", "Number on the pole, if you can see one", QuestionType.STRING, False, [])],
+    "drain": [("flooding", "Is water collecting on the street?", QuestionType.SINGLE, True,
+               [("yes", "Yes"), ("no", "No")]),
+              ("smell", "Is there a bad smell?", QuestionType.SINGLE, False, [("yes", "Yes"), ("no", "No")])],
+    "pothole": [("size", "About how wide is it?", QuestionType.SINGLE, False,
+                 [("small", "Smaller than a hand"), ("medium", "Like a plate"),
+                  ("large", "Wider than a bicycle wheel")])],
+}
 
 EVENINGS = [{"days": [0, 1, 2, 3, 4], "start": "18:00", "end": "21:00"},
             {"days": [5, 6], "start": "10:00", "end": "21:00"}]
@@ -76,10 +89,16 @@ def load_demo(*, now: datetime) -> dict[str, int] | None:
     db.session.flush()
 
     for code, name, group, dept, sla, icon, keywords in CATEGORIES:
-        db.session.add(Category(code=code, name=name, group=group, department_id=departments[dept].id,
-                                sla_hours=sla, icon=icon, keywords=keywords,
-                                description=f"Report a {name.lower()} in the district.",
-                                allow_anonymous=code == "litter"))
+        category = Category(code=code, name=name, group=group, department_id=departments[dept].id,
+                            sla_hours=sla, icon=icon, keywords=keywords,
+                            description=f"Report a {name.lower()} in the district.",
+                            allow_anonymous=code == "litter")
+        db.session.add(category)
+        db.session.flush()
+        for position, (q_code, prompt, datatype, required, choices) in enumerate(QUESTIONS.get(code, [])):
+            db.session.add(Question(category_id=category.id, code=q_code, prompt=prompt, datatype=datatype,
+                                    required=required, position=position,
+                                    choices=[{"key": k, "name": n} for k, n in choices]))
 
     fence = create_fence({"name": "Dongming Community Centre", "kind": FenceKind.CIRCLE,
                           "center_lat": CENTRE[0], "center_lon": CENTRE[1], "radius_m": 300})

@@ -1,0 +1,368 @@
+"""Use cases for reports and work orders. They flush, never commit; a refusal raises before
+anything is written, so a bad report leaves nothing behind."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import case, func, insert, select, update
+
+from core.db import db, upsert
+from core.identity.models import Department, Role, User
+from core.problems import Conflict, Forbidden, NotFound, ValidationFailed
+from geofence.rules import haversine_m
+from services import photos, rules
+from services.models import (
+    OPEN,
+    Category,
+    Channel,
+    Event,
+    Notification,
+    Photo,
+    PhotoKind,
+    Question,
+    Resolution,
+    ServiceRequest,
+    Status,
+    Supporter,
+    Verdict,
+)
+
+
+@dataclass
+class NewReport:
+    category_code: str
+    description: str | None
+    lat: float | None = None
+    lon: float | None = None
+    address: str | None = None
+    answers: dict = field(default_factory=dict)
+    photos: list[bytes] = field(default_factory=list)
+    reporter_id: int | None = None
+    channel: Channel = Channel.APP
+    contact: dict = field(default_factory=dict)
+    filed_by_id: int | None = None
+    api_key_id: int | None = None
+
+
+def category_by_code(code: str) -> Category:
+    category = db.session.scalar(select(Category).where(Category.code == code, Category.active.is_(True)))
+    if category is None:
+        raise NotFound("No such service.", errors={"service_code": ["Unknown service."]})
+    return category
+
+
+def questions_of(category_id: int) -> list[Question]:
+    return list(db.session.scalars(select(Question).where(Question.category_id == category_id)
+                                   .order_by(Question.position, Question.id)))
+
+
+def specs(questions: list[Question]) -> list[rules.QuestionSpec]:
+    return [rules.QuestionSpec(q.code, q.prompt, q.datatype.value, q.required, tuple(c["key"] for c in q.choices))
+            for q in questions]
+
+
+def file_report(new: NewReport, *, now: datetime, area_of=None) -> ServiceRequest:
+    """Everything is checked first, photos included; then one report and its first event."""
+    category = category_by_code(new.category_code)
+    errors: dict[str, list[str]] = {}
+    try:
+        description = rules.clean_description(new.description)
+    except rules.RuleError as exc:
+        errors[exc.field] = [exc.message]
+    try:
+        lat, lon, address = rules.clean_location(new.lat, new.lon, new.address)
+    except rules.RuleError as exc:
+        errors[exc.field] = [exc.message]
+    answers, answer_errors = rules.clean_answers(specs(questions_of(category.id)), new.answers or {})
+    errors.update({f"attribute[{k}]": v for k, v in answer_errors.items()})
+    if new.reporter_id is None and new.channel is Channel.APP and not category.allow_anonymous:
+        errors["reporter"] = ["Sign in to report this kind of problem."]
+    if len(new.photos) > rules.MAX_PHOTOS:
+        errors["photos"] = [f"At most {rules.MAX_PHOTOS} photos."]
+    encoded = []
+    for data in new.photos[:rules.MAX_PHOTOS]:
+        try:
+            encoded.append(photos.reencode(data))
+        except photos.BadPhoto as exc:
+            errors.setdefault("photos", []).append(str(exc))
+    if errors:
+        raise ValidationFailed("The report was not filed; see errors.", errors=errors)
+
+    report = ServiceRequest(
+        ref=rules.new_ref(), category_id=category.id, department_id=category.department_id, description=description,
+        lat=lat, lon=lon, address=address, answers=answers, channel=new.channel, reporter_id=new.reporter_id,
+        contact=new.contact or {}, filed_by_id=new.filed_by_id, api_key_id=new.api_key_id,
+        area_fence_id=area_of(lat, lon) if (area_of and lat is not None) else None,
+        status=Status.RECEIVED, created_at=now, updated_at=now,
+        expected_at=rules.expected_at(now, category.sla_hours))
+    db.session.add(report)
+    db.session.flush()
+    for content, width, height in encoded:
+        db.session.add(Photo(request_id=report.id, token=photos.new_token(), kind=PhotoKind.REPORT, content=content,
+                             width=width, height=height, uploaded_by=new.reporter_id or new.filed_by_id,
+                             created_at=now))
+    _event(report, "received", now=now, actor_id=new.filed_by_id or new.reporter_id, status=Status.RECEIVED,
+           detail={"channel": new.channel.value})
+    return report
+
+
+def _event(report: ServiceRequest, kind: str, *, now: datetime, actor_id: int | None, status: Status | None = None,
+           note: str = "", public: bool = True, detail: dict | None = None) -> None:
+    db.session.add(Event(request_id=report.id, at=now, actor_id=actor_id, kind=kind, status=status, note=note,
+                         public=public, detail=detail or {}))
+
+
+def _notify(report: ServiceRequest, kind: str, now: datetime) -> None:
+    """The reporter and every supporter hear of each public change, in the app."""
+    people = set(db.session.scalars(select(Supporter.user_id).where(Supporter.request_id == report.id)))
+    if report.reporter_id:
+        people.add(report.reporter_id)
+    if people:
+        db.session.execute(insert(Notification), [
+            {"user_id": u, "request_id": report.id, "kind": kind, "status": report.status, "created_at": now}
+            for u in sorted(people)])
+
+
+def by_ref(ref: str) -> ServiceRequest:
+    report = db.session.scalar(select(ServiceRequest).where(ServiceRequest.ref == rules.normalize_ref(ref)))
+    if report is None:
+        raise NotFound("No report with this reference.")
+    return report
+
+
+def nearby_open(category_id: int, lat: float, lon: float, *, radius_m: float = rules.DUPLICATE_RADIUS_M,
+                limit: int = 5) -> list[dict]:
+    """Open reports of the same category within radius_m, nearest first."""
+    dlat = radius_m / 111_320
+    dlon = radius_m / (111_320 * max(math.cos(math.radians(lat)), 0.01))
+    rows = db.session.execute(
+        select(ServiceRequest.ref, ServiceRequest.description, ServiceRequest.lat, ServiceRequest.lon,
+               ServiceRequest.supporters, ServiceRequest.created_at, ServiceRequest.status)
+        .where(ServiceRequest.category_id == category_id, ServiceRequest.status.in_(OPEN),
+               ServiceRequest.lat.between(lat - dlat, lat + dlat), ServiceRequest.lon.between(lon - dlon, lon + dlon))
+        .limit(200)).all()
+    found = []
+    for row in rows:
+        distance = haversine_m(lat, lon, row.lat, row.lon)
+        if distance <= radius_m:
+            found.append({"ref": row.ref, "description": row.description[:140], "distance_m": round(distance),
+                          "supporters": row.supporters, "created_at": row.created_at, "status": row.status.value})
+    return sorted(found, key=lambda f: f["distance_m"])[:limit]
+
+
+def support(report: ServiceRequest, user_id: int, now: datetime) -> bool:
+    """"Me too": counted once per resident; False if they had already (or filed it themselves)."""
+    if report.status not in OPEN:
+        raise Conflict("This report is already resolved.")
+    if report.reporter_id == user_id:
+        return False
+    added = db.session.execute(upsert(Supporter).values(request_id=report.id, user_id=user_id, created_at=now)
+                               .on_conflict_do_nothing().returning(Supporter.user_id)).scalar_one_or_none()
+    if added is None:
+        return False
+    db.session.execute(update(ServiceRequest).where(ServiceRequest.id == report.id)
+                       .values(supporters=ServiceRequest.supporters + 1)
+                       .execution_options(synchronize_session=False))
+    db.session.refresh(report)
+    _event(report, "supported", now=now, actor_id=user_id, public=False)
+    return True
+
+
+# --- staff -----------------------------------------------------------------------------------
+
+def _staff_of(report: ServiceRequest, staff: User) -> None:
+    if staff.role is Role.ADMIN:
+        return
+    if staff.role is not Role.STAFF or staff.department_id != report.department_id:
+        raise Forbidden("This report belongs to another department.")
+
+
+def _open(report: ServiceRequest) -> None:
+    if report.status not in OPEN:
+        raise Conflict("This report is resolved.")
+
+
+def _acknowledge(report: ServiceRequest, now: datetime) -> None:
+    if report.acknowledged_at is None:
+        report.acknowledged_at = now
+
+
+def claim(report: ServiceRequest, staff: User, now: datetime) -> None:
+    assign(report, staff, staff.id, now)
+
+
+def assign(report: ServiceRequest, staff: User, assignee_id: int, now: datetime) -> None:
+    _staff_of(report, staff)
+    _open(report)
+    assignee = db.session.get(User, assignee_id)
+    if assignee is None or assignee.role is not Role.STAFF or assignee.department_id != report.department_id:
+        raise ValidationFailed("Assign to a colleague in the same department.",
+                               errors={"assignee_id": ["Not a colleague in this department."]})
+    report.assignee_id = assignee.id
+    report.updated_at = now
+    _event(report, "assigned", now=now, actor_id=staff.id, public=False, detail={"assignee_id": assignee.id,
+                                                                               "assignee": assignee.display_name})
+    if report.status is Status.RECEIVED:
+        _set_status(report, staff, Status.ACKNOWLEDGED, "", True, now)
+
+
+def _set_status(report: ServiceRequest, staff: User, target: Status, note: str, public: bool, now: datetime) -> None:
+    report.status = target
+    report.updated_at = now
+    _acknowledge(report, now)
+    _event(report, "status", now=now, actor_id=staff.id, status=target, note=note, public=public)
+    _notify(report, "status", now)
+
+
+def change_status(report: ServiceRequest, staff: User, target: Status, note: str, public: bool,
+                  now: datetime) -> None:
+    _staff_of(report, staff)
+    _open(report)
+    if not rules.can_move(report.status.value, target.value):
+        raise Conflict(f"A report that is {report.status.value} cannot become {target.value} this way.")
+    _set_status(report, staff, target, note, public, now)
+
+
+def add_note(report: ServiceRequest, staff: User, note: str, public: bool, now: datetime) -> None:
+    _staff_of(report, staff)
+    if not note.strip():
+        raise ValidationFailed("Write a note.", errors={"note": ["Required."]})
+    report.updated_at = now
+    _event(report, "note", now=now, actor_id=staff.id, note=note.strip(), public=public)
+    if public:
+        _notify(report, "note", now)
+
+
+def close(report: ServiceRequest, staff: User, *, resolution: Resolution, note: str, after_photos: list[bytes],
+          duplicate_of: str | None, referral: str | None, now: datetime) -> None:
+    """Only with a reason, a note and at least one photo taken on site."""
+    _staff_of(report, staff)
+    _open(report)
+    errors: dict[str, list[str]] = {}
+    if not (note or "").strip():
+        errors["note"] = ["Say what was done."]
+    elif nh3_free(note) is False:
+        errors["note"] = ["Plain text only, please: no HTML."]
+    if not after_photos:
+        errors["photos"] = ["Add at least one photo taken on site."]
+    encoded = []
+    for data in after_photos[:rules.MAX_PHOTOS]:
+        try:
+            encoded.append(photos.reencode(data))
+        except photos.BadPhoto as exc:
+            errors.setdefault("photos", []).append(str(exc))
+    original = None
+    if resolution is Resolution.DUPLICATE:
+        original = db.session.scalar(select(ServiceRequest).where(
+            ServiceRequest.ref == rules.normalize_ref(duplicate_of or "")))
+        if original is None or original.id == report.id:
+            errors["duplicate_of"] = ["Give the reference of the report this one repeats."]
+    if resolution is Resolution.NOT_OURS and not (referral or "").strip():
+        errors["referral"] = ["Say who handles it instead."]
+    if errors:
+        raise ValidationFailed("The work order was not closed; see errors.", errors=errors)
+    for content, width, height in encoded:
+        db.session.add(Photo(request_id=report.id, token=photos.new_token(), kind=PhotoKind.AFTER, content=content,
+                             width=width, height=height, uploaded_by=staff.id, created_at=now))
+    report.status, report.resolution = Status.RESOLVED, resolution
+    report.resolution_note = note.strip()
+    report.duplicate_of_id = original.id if original else None
+    report.referral = (referral or "").strip() if resolution is Resolution.NOT_OURS else ""
+    report.closed_at, report.updated_at, report.reopened = now, now, False
+    _acknowledge(report, now)
+    _event(report, "resolved", now=now, actor_id=staff.id, status=Status.RESOLVED, note=note.strip(),
+           detail={"resolution": resolution.value, "duplicate_of": original.ref if original else None,
+                   "referral": report.referral})
+    _notify(report, "resolved", now)
+
+
+def nh3_free(text: str) -> bool:
+    try:
+        rules.clean_description(text)
+    except rules.RuleError:
+        return False
+    return True
+
+
+# --- residents judge the fix -----------------------------------------------------------------
+
+def may_judge(report: ServiceRequest, user_id: int) -> bool:
+    if report.reporter_id == user_id:
+        return True
+    return db.session.get(Supporter, (report.id, user_id)) is not None
+
+
+def judge(report: ServiceRequest, user_id: int, *, confirmed: bool, comment: str, now: datetime) -> None:
+    if not may_judge(report, user_id):
+        raise Forbidden("Only the people who reported this or said \"me too\" can judge the fix.")
+    if not rules.can_judge(status=report.status.value, closed_at=report.closed_at, now=now):
+        raise Conflict("This report can be judged for 14 days after it is resolved.")
+    comment = (comment or "").strip()
+    if not confirmed and not comment:
+        raise ValidationFailed("Say what is still wrong.", errors={"comment": ["Required for a dispute."]})
+    if comment and not nh3_free(comment):
+        raise ValidationFailed("Plain text only, please.", errors={"comment": ["No HTML."]})
+    added = db.session.execute(upsert(Verdict).values(request_id=report.id, user_id=user_id, round=report.round,
+                                                      confirmed=confirmed, comment=comment, at=now)
+                               .on_conflict_do_nothing().returning(Verdict.user_id)).scalar_one_or_none()
+    if added is None:
+        raise Conflict("You have already judged this fix.")
+    if confirmed:
+        _event(report, "confirmed", now=now, actor_id=user_id, public=True)
+        return
+    # A dispute reopens the work order at the top of the queue and counts against the department.
+    report.status, report.resolution, report.closed_at = Status.IN_PROGRESS, None, None
+    report.reopened, report.disputes, report.round = True, report.disputes + 1, report.round + 1
+    report.updated_at = now
+    _event(report, "disputed", now=now, actor_id=user_id, status=Status.IN_PROGRESS, note=comment, public=True)
+    _notify(report, "reopened", now)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+def queue_query(department_id: int, now: datetime, *, status: str | None = None, category_id: int | None = None,
+                area_fence_id: int | None = None, overdue: bool = False):
+    """The department's open work, in the order of rules.priority."""
+    r = ServiceRequest
+    stmt = select(r).where(r.department_id == department_id)
+    stmt = stmt.where(r.status == Status(status)) if status else stmt.where(r.status.in_(OPEN))
+    if category_id:
+        stmt = stmt.where(r.category_id == category_id)
+    if area_fence_id:
+        stmt = stmt.where(r.area_fence_id == area_fence_id)
+    if overdue:
+        stmt = stmt.where(r.expected_at < now)
+    return stmt.order_by(r.reopened.desc(), case((r.expected_at < now, 0), else_=1), r.supporters.desc(),
+                         r.created_at, r.id)
+
+
+def timeline(report: ServiceRequest, *, public_only: bool) -> list[Event]:
+    stmt = select(Event).where(Event.request_id == report.id).order_by(Event.at, Event.id)
+    if public_only:
+        stmt = stmt.where(Event.public.is_(True))
+    return list(db.session.scalars(stmt))
+
+
+def photos_of(report: ServiceRequest) -> list[tuple[str, str]]:
+    return [(row.token, row.kind.value) for row in db.session.execute(
+        select(Photo.token, Photo.kind).where(Photo.request_id == report.id).order_by(Photo.id))]
+
+
+def ranking(first: datetime, last: datetime) -> list[rules.DepartmentFigures]:
+    """Per department, over reports filed in [first, last)."""
+    departments = db.session.execute(select(Department.id, Department.name).order_by(Department.name)).all()
+    rows: dict[int, list[tuple]] = {d.id: [] for d in departments}
+    for dept, *values in db.session.execute(
+            select(ServiceRequest.department_id, ServiceRequest.created_at, ServiceRequest.acknowledged_at,
+                   ServiceRequest.closed_at, ServiceRequest.expected_at, ServiceRequest.disputes)
+            .where(ServiceRequest.created_at >= first, ServiceRequest.created_at < last)):
+        rows.setdefault(dept, []).append(tuple(values))
+    return rules.rank([rules.department_figures(d.id, d.name, rows[d.id]) for d in departments])
+
+
+def unread_count(user_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None)))

@@ -1,0 +1,194 @@
+"""Pure rules for reports and work orders: references, text, answers, states, priority, ranking.
+
+No Flask, no database: every decision here is a plain function tested directly.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+import statistics
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import nh3
+
+MAX_DESCRIPTION = 4000
+MAX_ADDRESS = 255
+MAX_PHOTOS = 3
+DUPLICATE_RADIUS_M = 50.0
+JUDGING_WINDOW = timedelta(days=14)
+# Unambiguous when read out on the phone: no 0/O, 1/I/L.
+REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+RECEIVED, ACKNOWLEDGED, IN_PROGRESS, RESOLVED = "received", "acknowledged", "in_progress", "resolved"
+OPEN_STATUSES = (RECEIVED, ACKNOWLEDGED, IN_PROGRESS)
+# Where staff may move a report by hand (resolving has its own requirements; see can_close).
+MOVES = {RECEIVED: {ACKNOWLEDGED, IN_PROGRESS}, ACKNOWLEDGED: {IN_PROGRESS}, IN_PROGRESS: set(), RESOLVED: set()}
+
+
+class RuleError(ValueError):
+    """A refusal with a field to point at."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+def new_ref() -> str:
+    raw = "".join(secrets.choice(REF_ALPHABET) for _ in range(8))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def normalize_ref(text: str) -> str:
+    compact = "".join(ch for ch in (text or "").upper() if ch.isalnum())
+    return f"{compact[:4]}-{compact[4:]}" if len(compact) == 8 else (text or "").strip().upper()
+
+
+def clean_description(text: str | None) -> str:
+    value = (text or "").strip()
+    if not value:
+        raise RuleError("description", "Describe the problem.")
+    if len(value) > MAX_DESCRIPTION:
+        raise RuleError("description", f"At most {MAX_DESCRIPTION} characters.")
+    if nh3.is_html(value):
+        raise RuleError("description", "Plain text only, please: no HTML.")
+    return value
+
+
+def clean_location(lat, lon, address: str | None) -> tuple[float | None, float | None, str]:
+    """A GPS point, a typed address, or both; never neither."""
+    address = (address or "").strip()
+    if len(address) > MAX_ADDRESS:
+        raise RuleError("address", f"At most {MAX_ADDRESS} characters.")
+    if (lat is None) != (lon is None):
+        raise RuleError("lat", "Give both latitude and longitude, or neither.")
+    if lat is not None:
+        if not (isinstance(lat, int | float) and isinstance(lon, int | float)) or isinstance(lat, bool) \
+                or not (math.isfinite(lat) and math.isfinite(lon)) or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise RuleError("lat", "That is not a place on Earth.")
+    if lat is None and not address:
+        raise RuleError("address", "Say where: use your location or type an address.")
+    return (float(lat) if lat is not None else None, float(lon) if lon is not None else None, address)
+
+
+@dataclass(frozen=True)
+class QuestionSpec:
+    code: str
+    prompt: str
+    datatype: str
+    required: bool
+    choices: tuple[str, ...] = ()
+
+
+def clean_answers(questions: list[QuestionSpec], raw: dict) -> tuple[dict, dict]:
+    """(answers, errors): values checked against each question's type; unknown codes refused."""
+    answers, errors = {}, {}
+    known = {q.code: q for q in questions}
+    for code in raw:
+        if code not in known:
+            errors[code] = ["Not a question of this category."]
+    for q in questions:
+        value = raw.get(q.code)
+        if value in (None, "", []):
+            if q.required:
+                errors[q.code] = ["Required."]
+            continue
+        try:
+            answers[q.code] = _answer(q, value)
+        except ValueError as exc:
+            errors[q.code] = [str(exc)]
+    return answers, errors
+
+
+def _answer(q: QuestionSpec, value):
+    if q.datatype in ("string", "text"):
+        limit = 255 if q.datatype == "string" else MAX_DESCRIPTION
+        if not isinstance(value, str) or len(value) > limit:
+            raise ValueError(f"Text of at most {limit} characters.")
+        if nh3.is_html(value):
+            raise ValueError("Plain text only, please: no HTML.")
+        return value.strip()
+    if q.datatype == "number":
+        if isinstance(value, bool):
+            raise ValueError("A number.")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError("A number.") from None
+        if not math.isfinite(number):
+            raise ValueError("A number.")
+        return int(number) if number.is_integer() else number
+    if q.datatype == "datetime":
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except ValueError:
+            raise ValueError("A date and time like 2026-11-22T18:30+08:00.") from None
+        if moment.tzinfo is None:
+            raise ValueError("Include the time zone, like +08:00.")
+        return moment.isoformat()
+    if q.datatype == "singlevaluelist":
+        if value not in q.choices:
+            raise ValueError("Choose one of the options.")
+        return value
+    if q.datatype == "multivaluelist":
+        values = value if isinstance(value, list) else [value]
+        if not values or any(v not in q.choices for v in values):
+            raise ValueError("Choose from the options.")
+        return sorted(set(values), key=q.choices.index)
+    raise ValueError("Unknown question type.")
+
+
+def can_move(current: str, target: str) -> bool:
+    return target in MOVES.get(current, set())
+
+
+def can_judge(*, status: str, closed_at: datetime | None, now: datetime) -> bool:
+    return status == RESOLVED and closed_at is not None and now - closed_at <= JUDGING_WINDOW
+
+
+def expected_at(created_at: datetime, sla_hours: int) -> datetime:
+    return created_at + timedelta(hours=sla_hours)
+
+
+def priority(*, reopened: bool, expected_at: datetime, supporters: int, created_at: datetime,
+             now: datetime) -> tuple:
+    """Sort key of the staff queue: reopened first, then overdue, then more supporters, then older."""
+    return (not reopened, not expected_at < now, -supporters, created_at)
+
+
+def open311_status(status: str) -> str:
+    return "closed" if status == RESOLVED else "open"
+
+
+@dataclass(frozen=True)
+class DepartmentFigures:
+    department_id: int
+    name: str
+    filed: int
+    median_ack_h: float | None
+    median_close_h: float | None
+    within_sla: float | None
+    disputed: float | None
+
+
+def department_figures(department_id: int, name: str, rows: list[tuple]) -> DepartmentFigures:
+    """rows: (created_at, acknowledged_at, closed_at, expected_at, disputes) of reports filed in the period."""
+    ack = [(a - c).total_seconds() / 3600 for c, a, *_ in rows if a is not None]
+    closed = [(cl - c, cl <= exp, d) for c, _, cl, exp, d in rows if cl is not None]
+    judged = [d for *_, d in rows]
+    return DepartmentFigures(
+        department_id, name, len(rows),
+        statistics.median(ack) if ack else None,
+        statistics.median(t.total_seconds() / 3600 for t, *_ in closed) if closed else None,
+        sum(1 for _, ok, _ in closed if ok) / len(closed) if closed else None,
+        sum(1 for d in judged if d) / len(judged) if judged else None)
+
+
+def rank(figures: list[DepartmentFigures]) -> list[DepartmentFigures]:
+    """Best first: more closed within SLA, fewer disputes, faster closing; departments with no
+    reports in the period last."""
+    def key(f: DepartmentFigures):
+        return (f.filed == 0, -(f.within_sla or 0), f.disputed or 0, f.median_close_h or float("inf"))
+    return sorted(figures, key=key)
+
