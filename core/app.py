@@ -86,15 +86,19 @@ def register_blueprints(app: Flask) -> None:
     from merchant.till_api import blp as till_api
     from merchant.till_views import web as till_web
     from merchant.views import web as merchant_web
+    from services.api import blp as services_api
     from services.keys_views import web as keys_web
     from services.open311 import web as open311_web
+    from services.staff_views import public as ranking_public
+    from services.staff_views import web as work_web
+    from services.views import web as reports_web
     from wallet.api import blp as wallet_api
     from wallet.assisted_views import web as assisted_web
     from wallet.subscriptions import subscribe as wallet_subscribe
     from wallet.views import web as wallet_web
 
     api = app.extensions["linli_api"]
-    for blueprint in (auth_api, merchant_api, till_api, wallet_api, airdrop_api):
+    for blueprint in (auth_api, merchant_api, till_api, wallet_api, airdrop_api, services_api):
         api.register_blueprint(blueprint)
     app.register_blueprint(feeds)
     init_feed(app)
@@ -103,7 +107,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(core_web)
     app.register_blueprint(identity_web)
     app.register_blueprint(admin_web)
-    for blueprint in (wallet_web, assisted_web, geofence_web, merchant_web, till_web, open311_web, keys_web):
+    for blueprint in (wallet_web, assisted_web, geofence_web, merchant_web, till_web, open311_web, keys_web,
+                      reports_web, work_web, ranking_public):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
 

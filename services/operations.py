@@ -173,7 +173,8 @@ def support(report: ServiceRequest, user_id: int, now: datetime) -> bool:
 
 # --- staff -----------------------------------------------------------------------------------
 
-def _staff_of(report: ServiceRequest, staff: User) -> None:
+def _staff_of(report: ServiceRequest, staff) -> None:
+    """staff: a User or the signed-in snapshot (core.identity.signed_in.Identity)."""
     if staff.role is Role.ADMIN:
         return
     if staff.role is not Role.STAFF or staff.department_id != report.department_id:
@@ -366,3 +367,11 @@ def ranking(first: datetime, last: datetime) -> list[rules.DepartmentFigures]:
 def unread_count(user_id: int) -> int:
     return db.session.scalar(select(func.count()).select_from(Notification).where(
         Notification.user_id == user_id, Notification.read_at.is_(None)))
+
+
+def area_of(lat: float, lon: float) -> int | None:
+    """The community-centre area (geofence) a point lies in: the staff queue filters by it."""
+    from geofence.registry import current_index
+
+    inside = current_index().containing(lat, lon)
+    return min(inside) if inside else None

@@ -1,0 +1,55 @@
+"""Reading a report from an HTML form (the resident's, the staff's assisted one, Open311's fields
+share the `attribute[CODE]` convention)."""
+
+from __future__ import annotations
+
+import math
+import re
+
+from werkzeug.datastructures import FileStorage, MultiDict
+
+from services.models import Channel
+from services.operations import NewReport
+
+_ATTRIBUTE = re.compile(r"^attribute\[([\w-]{1,40})\](\[\])?$")
+
+
+def number_or_none(raw: str | None):
+    """A coordinate from a form: a finite number, or the raw text for the rules to refuse."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        return raw
+    return value if math.isfinite(value) else raw
+
+
+def attributes(form: MultiDict) -> dict:
+    answers: dict = {}
+    for name in form:
+        match = _ATTRIBUTE.match(name)
+        if match is None:
+            continue
+        values = [v for v in form.getlist(name) if v != ""]
+        answers[match[1]] = values if match[2] else (values[0] if values else "")
+    return answers
+
+
+def photo_bytes(files: list[FileStorage]) -> list[bytes]:
+    return [f.read() for f in files if f and f.filename]
+
+
+def report_from_form(code: str, form: MultiDict, files: MultiDict, **who) -> NewReport:
+    return NewReport(category_code=code, description=form.get("description"),
+                     lat=number_or_none(form.get("lat")), lon=number_or_none(form.get("lon")),
+                     address=form.get("address"), answers=attributes(form),
+                     photos=photo_bytes(files.getlist("photos")), **who)
+
+
+def assisted_contact(form: MultiDict) -> dict:
+    contact = {k: form.get(k, "").strip()[:120] for k in ("name", "phone") if form.get(k, "").strip()}
+    return contact
+
+
+CHANNELS = (Channel.PHONE, Channel.WALK_IN)

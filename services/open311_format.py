@@ -1,0 +1,281 @@
+"""The Open311 GeoReport v2 wire format: reading its parameters, writing its JSON and XML.
+
+Pure: no Flask, no database. Every resource is built once as JSON-ready dicts and lists, then
+written as JSON or as XML with the spec's element names, so the two formats cannot drift apart.
+Spec: http://wiki.open311.org/GeoReport_v2 and http://wiki.open311.org/Service_Discovery.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+from datetime import datetime, timedelta, tzinfo
+
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+FORMATS = ("json", "xml")
+CONTENT_TYPES = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
+MAX_RESULTS = 1000
+MAX_IDS = 1000
+# "Default query limit is a span of 90 days", and an asked-for range "may not span more than 90 days".
+MAX_SPAN = timedelta(days=90)
+LIST_TYPES = ("singlevaluelist", "multivaluelist")
+
+DATATYPE_DESCRIPTIONS = {
+    "string": "Text of at most 255 characters.",
+    "number": "A number, like 3 or 2.5.",
+    "datetime": "A date and time with its time zone, like 2026-11-22T18:30:00+08:00.",
+    "text": "Text of at most 4000 characters.",
+    "singlevaluelist": "The key of one of the values.",
+    "multivaluelist": "The keys of one or more of the values: repeat attribute[code][] for each.",
+}
+
+
+class BadParameter(ValueError):
+    """A request parameter the spec's client got wrong: answered with 400 and this message."""
+
+    def __init__(self, parameter: str, message: str):
+        super().__init__(f"{parameter}: {message}")
+        self.parameter, self.message = parameter, message
+
+
+# --- reading parameters ------------------------------------------------------------------
+
+_ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]+)\](\[\])?$")
+_DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+# A "+08:00" offset typed into a URL unencoded arrives as " 08:00".
+_LOST_PLUS = re.compile(r"^(\d{4}-\d{2}-\d{2}T[\d:.]+) (\d{2}(:?\d{2})?)$")
+
+
+def comma_list(raw: str | None) -> list[str]:
+    """`a,b, c` -> ["a", "b", "c"]: the spec's way of asking for several values at once."""
+    return [part.strip() for part in (raw or "").split(",") if part.strip()]
+
+
+def parse_datetime(parameter: str, raw: str) -> datetime:
+    """ISO 8601 as the W3C note profiles it, time zone required (Z or an offset)."""
+    text = _LOST_PLUS.sub(r"\1+\2", raw.strip())
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise BadParameter(parameter, "Not a date and time like 2026-11-22T18:30:00+08:00.") from None
+    if "T" not in text or moment.tzinfo is None:
+        raise BadParameter(parameter, "Give a date, a time and a time zone, like 2026-11-22T18:30:00+08:00.")
+    return moment
+
+
+def date_window(start_raw: str | None, end_raw: str | None, now: datetime) -> tuple[datetime, datetime | None]:
+    """[start, end] of requested_datetime: the last 90 days unless asked, never more than 90 days."""
+    start = parse_datetime("start_date", start_raw) if start_raw else None
+    end = parse_datetime("end_date", end_raw) if end_raw else None
+    if start and end:
+        if end < start:
+            raise BadParameter("end_date", "Must not be before start_date.")
+        if end - start > MAX_SPAN:
+            raise BadParameter("end_date", "The range may not span more than 90 days.")
+        return start, end
+    if start:
+        return start, start + MAX_SPAN
+    if end:
+        return end - MAX_SPAN, end
+    return now - MAX_SPAN, None
+
+
+def parse_statuses(raw: str | None) -> set[str]:
+    statuses = {s.lower() for s in comma_list(raw)}
+    if statuses - {"open", "closed"}:
+        raise BadParameter("status", "Use open, closed, or open,closed.")
+    return statuses
+
+
+def parse_coordinate(parameter: str, raw: str | None) -> float | None:
+    """A decimal number, or None when absent; float() alone would take "nan", "inf" and "1_0"."""
+    if raw is None or not raw.strip():
+        return None
+    if not _DECIMAL.match(raw.strip()):
+        raise BadParameter(parameter, "Not a number.")
+    return float(raw)
+
+
+def parse_attributes(fields: Iterable[tuple[str, list[str]]]) -> dict[str, str | list[str]]:
+    """attribute[code]=v, and attribute[code][]=v repeated for a multivaluelist, to {code: value}.
+
+    A code given several times becomes a list; the rules then refuse a list for a single-value
+    question, so nothing is silently dropped.
+    """
+    answers: dict[str, list[str]] = {}
+    as_list: set[str] = set()
+    for name, values in fields:
+        if not name.startswith("attribute"):
+            continue
+        match = _ATTRIBUTE.match(name)
+        if match is None:
+            raise BadParameter(name, "Use attribute[code]=value, or attribute[code][]=value for several values.")
+        code = match.group(1)
+        answers.setdefault(code, []).extend(v for v in values if v != "")
+        if match.group(2) or len(values) > 1:
+            as_list.add(code)
+    return {code: (values if code in as_list else (values[0] if values else ""))
+            for code, values in answers.items()}
+
+
+# --- building resources ------------------------------------------------------------------
+
+def iso(moment: datetime | None, tz: tzinfo) -> str | None:
+    """W3C/ISO 8601 with the offset of the district's time zone: 2026-11-22T18:30:00+08:00."""
+    return moment.astimezone(tz).isoformat(timespec="seconds") if moment is not None else None
+
+
+def discovery(*, changeset: str, contact: str, key_service: str, url: str) -> dict:
+    return {
+        "changeset": changeset,
+        "contact": contact,
+        "key_service": key_service,
+        "endpoints": [{
+            "specification": SPECIFICATION,
+            "url": url,
+            "changeset": changeset,
+            "type": "production",
+            "formats": ["text/xml", "application/json"],
+        }],
+    }
+
+
+def service(*, code: str, name: str, description: str, has_questions: bool, keywords: list[str] | None,
+            group: str) -> dict:
+    return {
+        "service_code": str(code),
+        "service_name": name,
+        "description": description or "",
+        "metadata": bool(has_questions),
+        "type": "realtime",
+        "keywords": ", ".join(keywords or []),
+        "group": group or "",
+    }
+
+
+def attribute(order: int, *, code: str, prompt: str, datatype: str, required: bool, choices: list[dict]) -> dict:
+    body = {
+        "variable": True,
+        "code": str(code),
+        "datatype": datatype,
+        "required": bool(required),
+        "datatype_description": DATATYPE_DESCRIPTIONS.get(datatype, ""),
+        "order": order,
+        "description": prompt,
+    }
+    if datatype in LIST_TYPES:
+        body["values"] = [{"key": str(c["key"]), "name": str(c["name"])} for c in choices or []]
+    return body
+
+
+def service_definition(code: str, attributes: list[dict]) -> dict:
+    return {"service_code": str(code), "attributes": attributes}
+
+
+def status_notes(*, status: str, resolution: str | None, note: str, duplicate_ref: str | None,
+                 referral: str) -> str:
+    """Why a request is where it is: the resolution and the staff's public note when closed."""
+    if status != "resolved":
+        return "" if status == "received" else status.replace("_", " ")
+    reason = {
+        "fixed": "fixed",
+        "duplicate": f"duplicate of {duplicate_ref}" if duplicate_ref else "duplicate",
+        "not_ours": f"not ours: referred to {referral}" if referral else "not ours",
+        "not_found": "not found",
+    }.get(resolution or "", resolution or "closed")
+    return f"{reason}: {note}" if note else reason
+
+
+def service_request(row, *, tz: tzinfo, media_url: str | None) -> dict:
+    """One request from a row of plain columns; nothing personal is among them."""
+    status = _value(row.status)
+    closed = status == "resolved"
+    return {
+        "service_request_id": row.ref,
+        "status": "closed" if closed else "open",
+        "status_notes": status_notes(status=status, resolution=_value(row.resolution), note=row.resolution_note or "",
+                                     duplicate_ref=row.duplicate_ref, referral=row.referral or ""),
+        "service_name": row.service_name,
+        "service_code": str(row.service_code),
+        "description": row.description,
+        "agency_responsible": row.agency,
+        "service_notice": "",
+        "requested_datetime": iso(row.created_at, tz),
+        # "For requests with status=closed, this will be the date the request was closed."
+        "updated_datetime": iso(row.closed_at if closed and row.closed_at else row.updated_at, tz),
+        "expected_datetime": iso(row.expected_at, tz),
+        "address": row.address or "",
+        "address_id": "",
+        "zipcode": "",
+        "lat": row.lat,
+        "long": row.lon,
+        # null rather than "": the community schema types media_url as a URI or null.
+        "media_url": media_url,
+    }
+
+
+def created(ref: str, account_id: str | None) -> dict:
+    return {"service_request_id": ref, "service_notice": "", "account_id": account_id or None}
+
+
+def error(code: int, description: str) -> dict:
+    return {"code": code, "description": description}
+
+
+def _value(member):
+    return getattr(member, "value", member)
+
+
+# --- writing -----------------------------------------------------------------------------
+
+# The XML element of each item of a list, by the list's own element name.
+ITEM_TAGS = {
+    "services": "service",
+    "service_requests": "request",
+    "errors": "error",
+    "attributes": "attribute",
+    "values": "value",
+    "endpoints": "endpoint",
+    "formats": "format",
+}
+XML_DECLARATION = b'<?xml version="1.0" encoding="utf-8"?>\n'
+# Characters XML 1.0 cannot carry at all, not even escaped; a description may hold them.
+_NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def to_json(body) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def to_xml(root: str, body) -> bytes:
+    """`root` names the document element: services, service_definition, service_requests,
+    errors or discovery."""
+    return XML_DECLARATION + ET.tostring(_element(root, body), encoding="utf-8", xml_declaration=False)
+
+
+def render(fmt: str, root: str, body) -> bytes:
+    return to_json(body) if fmt == "json" else to_xml(root, body)
+
+
+def _element(tag: str, value) -> ET.Element:
+    element = ET.Element(tag)
+    if isinstance(value, dict):
+        for key, child in value.items():
+            element.append(_element(key, child))
+    elif isinstance(value, list | tuple):
+        item_tag = ITEM_TAGS[tag]
+        for child in value:
+            element.append(_element(item_tag, child))
+    elif value is not None:
+        element.text = _text(value)
+    return element
+
+
+def _text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return _NOT_XML.sub("", str(value))

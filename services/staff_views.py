@@ -1,0 +1,206 @@
+"""Service staff on a phone: the department's work queue, a work order with its actions,
+reports filed for residents who phoned or walked in, and the department ranking."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from core.db import db, utcnow
+from core.forms import attempt
+from core.identity.access import roles_required
+from core.identity.models import Role, User
+from core.problems import Problem
+from services import operations
+from services.forms import CHANNELS, assisted_contact, photo_bytes, report_from_form
+from services.models import Category, Channel, Resolution, ServiceRequest, Status
+from services.operations import area_of
+
+web = Blueprint("work", __name__, url_prefix="/staff")
+staff_only = roles_required(Role.STAFF)
+staff_or_admin = roles_required(Role.STAFF, Role.ADMIN)
+PAGE_SIZE = 25
+
+
+def _mine(ref: str) -> ServiceRequest:
+    report = operations.by_ref(ref)
+    if current_user.role is Role.STAFF and report.department_id != current_user.department_id:
+        # Another department's work order is not shown, not even whether it exists.
+        raise operations.NotFound("No report with this reference in your department.")
+    return report
+
+
+@web.get("/queue")
+@staff_only
+def queue():
+    args = request.args
+    status = args.get("status") if args.get("status") in {s.value for s in Status} - {"resolved"} else None
+    category_id = args.get("category", type=int)
+    area_id = args.get("area", type=int)
+    overdue = args.get("overdue") == "1"
+    page = min(max(args.get("page", 1, type=int), 1), 10_000)
+    now = utcnow()
+    stmt = operations.queue_query(current_user.department_id, now, status=status, category_id=category_id,
+                                  area_fence_id=area_id, overdue=overdue)
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    reports = list(db.session.scalars(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+    categories = dict(db.session.execute(select(Category.id, Category.name)
+                                         .where(Category.department_id == current_user.department_id)).all())
+    fence = db.metadata.tables["fence"]
+    areas = dict(db.session.execute(select(fence.c.id, fence.c.name).where(fence.c.active.is_(True))
+                                    .order_by(fence.c.name)).all())
+    assignees = dict(db.session.execute(select(User.id, User.display_name)
+                                        .where(User.department_id == current_user.department_id)).all())
+    return render_template("services/queue.html", reports=reports, categories=categories, areas=areas,
+                           assignees=assignees, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)),
+                           filters={"status": status, "category": category_id, "area": area_id, "overdue": overdue},
+                           args={k: v for k, v in request.args.items() if k != "page"}, now=now)
+
+
+@web.get("/requests/<ref>")
+@staff_or_admin
+def work_order(ref: str):
+    report = _mine(ref)
+    events = operations.timeline(report, public_only=False)
+    names = dict(db.session.execute(select(User.id, User.display_name).where(
+        User.id.in_({e.actor_id for e in events if e.actor_id} | {report.assignee_id or 0}))).all())
+    colleagues = db.session.execute(select(User.id, User.display_name).where(
+        User.role == Role.STAFF, User.department_id == report.department_id, User.active.is_(True))
+        .order_by(User.display_name)).all()
+    return render_template("services/work_order.html", r=report, events=events, names=names,
+                           colleagues=colleagues, category=db.session.get(Category, report.category_id),
+                           photos=operations.photos_of(report), now=utcnow(), errors={})
+
+
+def _act(ref: str, action) -> object:
+    report = _mine(ref)
+    try:
+        action(report)
+    except Problem as problem:
+        db.session.rollback()
+        flash(_(next(iter(problem.errors.values()))[0]) if problem.errors else _(problem.detail))
+    else:
+        db.session.commit()
+        flash(_("Saved."))
+    return redirect(url_for("work.work_order", ref=report.ref))
+
+
+@web.post("/requests/<ref>/claim")
+@staff_only
+def claim(ref: str):
+    return _act(ref, lambda r: operations.claim(r, current_user, utcnow()))
+
+
+@web.post("/requests/<ref>/assign")
+@staff_only
+def assign(ref: str):
+    return _act(ref, lambda r: operations.assign(r, current_user, request.form.get("assignee_id", type=int)
+                                                 or 0, utcnow()))
+
+
+@web.post("/requests/<ref>/status")
+@staff_only
+def status(ref: str):
+    target = request.form.get("status", "")
+    note, public = request.form.get("note", "").strip(), request.form.get("public") == "on"
+
+    def act(r):
+        if target in (Status.ACKNOWLEDGED.value, Status.IN_PROGRESS.value):
+            operations.change_status(r, current_user, Status(target), note, public, utcnow())
+        else:
+            operations.add_note(r, current_user, note, public, utcnow())
+    return _act(ref, act)
+
+
+@web.post("/requests/<ref>/close")
+@staff_only
+def close(ref: str):
+    report = _mine(ref)
+    raw = request.form.get("resolution", "")
+    resolution = Resolution(raw) if raw in {r.value for r in Resolution} else None
+    closed, errors = attempt(lambda: operations.close(
+        report, current_user, resolution=resolution or Resolution.FIXED, note=request.form.get("note", ""),
+        after_photos=photo_bytes(request.files.getlist("photos")), duplicate_of=request.form.get("duplicate_of"),
+        referral=request.form.get("referral"), now=utcnow()) if resolution else _missing_reason())
+    if errors:
+        db.session.rollback()
+        report = _mine(ref)
+        events = operations.timeline(report, public_only=False)
+        return render_template("services/work_order.html", r=report, events=events, names={}, colleagues=[],
+                               category=db.session.get(Category, report.category_id),
+                               photos=operations.photos_of(report), now=utcnow(), errors=errors,
+                               form=request.form), 422
+    db.session.commit()
+    flash(_("Closed. The resident has been told."))
+    return redirect(url_for("work.queue"))
+
+
+def _missing_reason():
+    raise operations.ValidationFailed("Choose a resolution.", errors={"resolution": ["Choose a resolution."]})
+
+
+@web.route("/assisted", methods=["GET", "POST"])
+@staff_or_admin
+def assisted():
+    """A report for someone who phoned or walked in: they get the same reference to quote."""
+    from services.views import categories_by_group
+
+    errors: dict = {}
+    code = request.values.get("category", "")
+    category = db.session.scalar(select(Category).where(Category.code == code)) if code else None
+    if request.method == "POST" and category is not None:
+        channel = request.form.get("channel", "")
+        channel = Channel(channel) if channel in {c.value for c in CHANNELS} else Channel.PHONE
+        report, errors = attempt(lambda: operations.file_report(
+            report_from_form(code, request.form, request.files, channel=channel,
+                             contact=assisted_contact(request.form), filed_by_id=current_user.id),
+            now=utcnow(), area_of=area_of))
+        if report is not None:
+            db.session.commit()
+            flash(_("Filed. Give the resident this reference: %(ref)s", ref=report.ref))
+            return redirect(url_for("work.work_order", ref=report.ref) if current_user.role is Role.STAFF
+                            and report.department_id == current_user.department_id
+                            else url_for("reports.track", ref=report.ref))
+        db.session.rollback()
+    questions = operations.questions_of(category.id) if category else []
+    return render_template("services/assisted.html", groups=categories_by_group(), category=category,
+                           questions=questions, errors=errors, form=request.form), (422 if errors else 200)
+
+
+def period_from_args(tz: ZoneInfo) -> tuple[date, date, datetime, datetime]:
+    today = utcnow().astimezone(tz).date()
+    try:
+        first = date.fromisoformat(request.args.get("from", "")) if request.args.get("from") else today - \
+            timedelta(days=29)
+        last = date.fromisoformat(request.args.get("to", "")) if request.args.get("to") else today
+    except ValueError:
+        first, last = today - timedelta(days=29), today
+    if first > last or (last - first).days > 366:
+        first, last = last - timedelta(days=29), last
+    return first, last, datetime.combine(first, time(), tz), datetime.combine(last + timedelta(days=1), time(), tz)
+
+
+@web.get("/ranking")
+@staff_or_admin
+def ranking():
+    tz = ZoneInfo(current_app.config["LINLI_TIMEZONE"])
+    first, last, start, end = period_from_args(tz)
+    return render_template("services/ranking.html", rows=operations.ranking(start, end), first=first, last=last,
+                           public=False, mine=current_user.department_id)
+
+
+public = Blueprint("ranking_public", __name__)
+
+
+@public.get("/ranking")
+def public_ranking():
+    tz = ZoneInfo(current_app.config["LINLI_TIMEZONE"])
+    first, last, start, end = period_from_args(tz)
+    return render_template("services/ranking.html", rows=operations.ranking(start, end), first=first, last=last,
+                           public=True, mine=None)
+

@@ -1,0 +1,163 @@
+"""The resident's side: report a problem, follow it, say "me too", judge the fix; the public
+tracking page and photos; notifications."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import or_, select, update
+
+from core.db import db, utcnow
+from core.forms import attempt
+from core.identity.access import roles_required
+from core.identity.models import Role
+from core.problems import Problem
+from services import operations, rules
+from services.forms import report_from_form
+from services.models import Category, Notification, Photo, ServiceRequest, Supporter, Verdict
+from services.operations import area_of
+
+web = Blueprint("reports", __name__)
+residents = roles_required(Role.RESIDENT)
+
+
+def categories_by_group() -> dict[str, list[Category]]:
+    groups: dict[str, list[Category]] = {}
+    for category in db.session.scalars(select(Category).where(Category.active.is_(True))
+                                       .order_by(Category.group, Category.name)):
+        groups.setdefault(category.group or "", []).append(category)
+    return groups
+
+
+@web.get("/report")
+def choose():
+    return render_template("services/choose.html", groups=categories_by_group())
+
+
+@web.route("/report/<code>", methods=["GET", "POST"])
+def report(code: str):
+    category = operations.category_by_code(code)
+    signed_in = current_user.is_authenticated
+    if not signed_in and not category.allow_anonymous:
+        return redirect(url_for("identity.login", next=request.path))
+    if signed_in and current_user.role is not Role.RESIDENT:
+        abort(403)
+    errors: dict = {}
+    if request.method == "POST":
+        reporter = current_user.id if signed_in else None
+        report_, errors = attempt(lambda: operations.file_report(
+            report_from_form(code, request.form, request.files, reporter_id=reporter), now=utcnow(),
+            area_of=area_of))
+        if report_ is not None:
+            db.session.commit()
+            flash(_("Thank you. Your reference is %(ref)s: quote it if you call us.", ref=report_.ref))
+            return redirect(url_for("reports.track", ref=report_.ref))
+        db.session.rollback()
+    return render_template("services/report.html", category=category, errors=errors, form=request.form,
+                           questions=operations.questions_of(category.id)), (422 if errors else 200)
+
+
+def _viewer_state(report_: ServiceRequest) -> dict:
+    if not (current_user.is_authenticated and current_user.role is Role.RESIDENT):
+        return {}
+    uid = current_user.id
+    supporter = db.session.get(Supporter, (report_.id, uid)) is not None
+    judged = db.session.get(Verdict, (report_.id, uid, report_.round)) is not None
+    involved = supporter or report_.reporter_id == uid
+    return {"is_reporter": report_.reporter_id == uid, "is_supporter": supporter,
+            "can_support": report_.status.value in rules.OPEN_STATUSES and not involved,
+            "can_judge": involved and not judged and rules.can_judge(
+                status=report_.status.value, closed_at=report_.closed_at, now=utcnow())}
+
+
+@web.get("/r/<ref>")
+def track(ref: str):
+    report_ = operations.by_ref(ref)
+    category = db.session.get(Category, report_.category_id)
+    duplicate_of = db.session.get(ServiceRequest, report_.duplicate_of_id) if report_.duplicate_of_id else None
+    return render_template("services/track.html", r=report_, category=category,
+                           events=operations.timeline(report_, public_only=True),
+                           photos=operations.photos_of(report_), duplicate_of=duplicate_of,
+                           viewer=_viewer_state(report_), now=utcnow())
+
+
+@web.post("/r/<ref>/support")
+@residents
+def support(ref: str):
+    report_ = operations.by_ref(ref)
+    try:
+        added = operations.support(report_, current_user.id, utcnow())
+    except Problem as problem:
+        db.session.rollback()
+        flash(_(problem.detail))
+    else:
+        db.session.commit()
+        if added:
+            flash(_("Thank you: you will hear about this report like the person who filed it."))
+    return redirect(url_for("reports.track", ref=report_.ref))
+
+
+@web.post("/r/<ref>/judge")
+@residents
+def judge(ref: str):
+    report_ = operations.by_ref(ref)
+    confirmed = request.form.get("verdict") == "fixed"
+    try:
+        operations.judge(report_, current_user.id, confirmed=confirmed, comment=request.form.get("comment", ""),
+                         now=utcnow())
+    except Problem as problem:
+        db.session.rollback()
+        flash(_(next(iter(problem.errors.values()))[0]) if problem.errors else _(problem.detail))
+    else:
+        db.session.commit()
+        flash(_("Thank you for confirming.") if confirmed else
+              _("We are sorry. The work order is open again and goes to the top of the queue."))
+    return redirect(url_for("reports.track", ref=report_.ref))
+
+
+@web.get("/photos/<token>.jpg")
+def photo(token: str):
+    content = db.session.scalar(select(Photo.content).where(Photo.token == token))
+    if content is None:
+        abort(404)
+    # Photos never change under their token: cache them for a long time.
+    return Response(content, mimetype="image/jpeg", headers={"Cache-Control": "public, max-age=31536000, immutable"})
+
+
+@web.get("/my/reports")
+@residents
+def mine():
+    supported = select(Supporter.request_id).where(Supporter.user_id == current_user.id)
+    reports = db.session.execute(
+        select(ServiceRequest.ref, ServiceRequest.status, ServiceRequest.created_at, ServiceRequest.expected_at,
+               ServiceRequest.reporter_id, Category.name)
+        .join(Category, Category.id == ServiceRequest.category_id)
+        .where(or_(ServiceRequest.reporter_id == current_user.id, ServiceRequest.id.in_(supported)))
+        .order_by(ServiceRequest.created_at.desc()).limit(100)).all()
+    return render_template("services/mine.html", reports=reports)
+
+
+@web.get("/notifications")
+@residents
+def notifications():
+    rows = db.session.execute(
+        select(Notification.id, Notification.kind, Notification.status, Notification.created_at,
+               Notification.read_at, ServiceRequest.ref)
+        .join(ServiceRequest, ServiceRequest.id == Notification.request_id)
+        .where(Notification.user_id == current_user.id, Notification.created_at > utcnow() - timedelta(days=90))
+        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(100)).all()
+    return render_template("services/notifications.html", rows=rows)
+
+
+@web.post("/notifications/read")
+@residents
+def read_all():
+    db.session.execute(update(Notification).where(Notification.user_id == current_user.id,
+                                                  Notification.read_at.is_(None)).values(read_at=utcnow()))
+    db.session.commit()
+    return redirect(url_for("reports.notifications"))
+
+
