@@ -14,6 +14,7 @@ import sys
 
 from bench.airdrop import claim_storm, fence_lookup_rows, print_airdrop, throughput_rows
 from bench.harness import deployment, gunicorn, median_result, print_table, sign_in, wrk
+from bench.services import print_services, service_rows
 from bench.till import feed_latency, print_till, redemption_rows
 from demo.district import DEMO_PASSWORD
 
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--only", choices=["middleware", "airdrop", "till"], help="run one section")
+    parser.add_argument("--only", choices=["middleware", "airdrop", "till", "services"], help="run one section")
     parser.add_argument("--redis", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
                         help="Redis for the live-feed fan-out across workers")
     args = parser.parse_args(argv)
@@ -76,6 +77,11 @@ def main(argv: list[str] | None = None) -> int:
                                                    connections=args.connections)
                 feed = feed_latency(dep, redis_url=args.redis) if database == "postgresql" else None
                 print_till(database, baseline, redeem, feed)
+        if args.only in (None, "services"):
+            with deployment(database) as dep:
+                baseline, rows, notes = service_rows(dep, seconds=args.seconds, rounds=args.rounds,
+                                                     connections=args.connections)
+                print_services(database, baseline, rows, notes)
     return 0
 
 

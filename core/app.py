@@ -87,6 +87,7 @@ def register_blueprints(app: Flask) -> None:
     from merchant.till_views import web as till_web
     from merchant.views import web as merchant_web
     from services.api import blp as services_api
+    from services.catalogue_views import web as catalogue_web
     from services.keys_views import web as keys_web
     from services.open311 import web as open311_web
     from services.staff_views import public as ranking_public
@@ -108,7 +109,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(identity_web)
     app.register_blueprint(admin_web)
     for blueprint in (wallet_web, assisted_web, geofence_web, merchant_web, till_web, open311_web, keys_web,
-                      reports_web, work_web, ranking_public):
+                      reports_web, work_web, ranking_public, catalogue_web):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
 

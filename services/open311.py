@@ -1,7 +1,296 @@
-"""Open311 GeoReport v2 under /open311 (being built)."""
+"""Open311 GeoReport v2 under /open311: service discovery, the catalogue, and service requests.
+
+Strictly the spec's shapes and status codes, in .json and .xml. These routes are not /api: their
+errors are the spec's list of {code, description}, never problem+json, so this blueprint handles
+every error of its own routes itself. Nothing personal ever leaves: the reporter and the contact
+fields an Open311 client posts are stored privately and never read here.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, request, url_for
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import aliased
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BuildError
+
+from core.db import db, utcnow
+from core.extensions import csrf
+from core.identity.models import Department
+from core.problems import NotFound, Problem, ValidationFailed
+from core.ratelimit import rate_limit
+from services import keys, operations
+from services import open311_format as fmt_
+from services.models import OPEN, Category, Channel, Photo, PhotoKind, Question, ServiceRequest, Status
+from services.rules import normalize_ref
 
 web = Blueprint("open311", __name__, url_prefix="/open311")
+
+# Every route takes every method and refuses the wrong ones itself: Werkzeug's own 405 is raised
+# while routing, before any blueprint is known, and would reach the app's problem+json handler.
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+# Errors of the POST, translated from the operation's field names to the spec's parameters.
+PARAMETERS = {"address": "address_string", "photos": "media", "lat": "lat", "lon": "long"}
+CONTACT_FIELDS = ("email", "device_id", "account_id", "first_name", "last_name", "phone", "media_url")
+MAX_CONTACT = 255
+# The discovery's changeset when the catalogue is empty.
+EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+class Open311Error(Exception):
+    """An answer in the spec's error format: one {code, description} per message."""
+
+    def __init__(self, status: int, *descriptions: str, headers: dict | None = None):
+        super().__init__("; ".join(descriptions))
+        self.status, self.descriptions, self.headers = status, descriptions or ("Error",), headers or {}
+
+
+# --- responses ---------------------------------------------------------------------------
+
+def _respond(fmt: str, root: str, body, status: int = 200, headers: dict | None = None):
+    response = current_app.response_class(fmt_.render(fmt, root, body), status=status,
+                                          content_type=fmt_.CONTENT_TYPES[fmt])
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def _format(fmt: str, *allowed: str) -> str:
+    """The extension, checked; and the method, checked against the ones this resource has."""
+    if fmt not in fmt_.FORMATS:
+        raise Open311Error(404, f"Unknown format .{fmt}: use .json or .xml.")
+    if request.method not in (*allowed, "HEAD", "OPTIONS"):
+        raise Open311Error(405, f"The method {request.method} is not allowed here.",
+                           headers={"Allow": ", ".join(sorted({*allowed, "HEAD", "OPTIONS"}))})
+    return fmt
+
+
+def _error_format() -> str:
+    fmt = (request.view_args or {}).get("fmt") or request.path.rpartition(".")[2]
+    return fmt if fmt in fmt_.FORMATS else "json"
+
+
+def _errors(status: int, descriptions, headers: dict | None = None):
+    body = [fmt_.error(status, d) for d in descriptions]
+    return _respond(_error_format(), "errors", body, status, headers)
+
+
+@web.errorhandler(Open311Error)
+def _open311_error(error: Open311Error):
+    return _errors(error.status, error.descriptions, error.headers)
+
+
+@web.errorhandler(Problem)
+def _problem(error: Problem):
+    # ValidationFailed is 422 in our JSON API; the spec answers invalid parameters with 400.
+    status = 400 if isinstance(error, ValidationFailed) else error.status
+    return _errors(status, _field_messages(error.errors) or [error.detail], error.headers)
+
+
+@web.errorhandler(HTTPException)
+def _http_error(error: HTTPException):
+    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+    return _errors(error.code or 500, [error.description or error.name], headers)
+
+
+@web.errorhandler(Exception)
+def _unexpected(error: Exception):
+    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    return _errors(500, ["An unexpected error occurred."])
+
+
+def _field_messages(errors: dict | None) -> list[str]:
+    return [f"{PARAMETERS.get(field, field)}: {message}" for field, messages in (errors or {}).items()
+            for message in (messages if isinstance(messages, list) else [messages])]
+
+
+def _tz() -> ZoneInfo:
+    return ZoneInfo(current_app.config["LINLI_TIMEZONE"])
+
+
+# --- discovery and the catalogue ---------------------------------------------------------
+
+@web.route("/discovery.<fmt>", methods=METHODS)
+def discovery(fmt: str):
+    fmt = _format(fmt, "GET")
+    changed = db.session.scalar(select(func.max(Category.created_at))) or EPOCH
+    services_url = url_for("open311.services", fmt="json", _external=True)
+    body = fmt_.discovery(
+        changeset=fmt_.iso(changed, _tz()),
+        contact=current_app.config.get("LINLI_OPEN311_CONTACT", "The district office, through the Linli app."),
+        key_service=current_app.config.get("LINLI_OPEN311_KEY_SERVICE",
+                                           "Ask the district's administrators for an API key."),
+        url=services_url.rsplit("/", 1)[0])
+    return _respond(fmt, "discovery", body)
+
+
+@web.route("/v2/services.<fmt>", methods=METHODS)
+def services(fmt: str):
+    fmt = _format(fmt, "GET")
+    has_questions = exists().where(Question.category_id == Category.id)
+    rows = db.session.execute(
+        select(Category.code, Category.name, Category.description, Category.keywords, Category.group,
+               has_questions.label("has_questions"))
+        .where(Category.active.is_(True)).order_by(Category.group, Category.name, Category.id))
+    body = [fmt_.service(code=r.code, name=r.name, description=r.description, has_questions=r.has_questions,
+                         keywords=r.keywords, group=r.group) for r in rows]
+    return _respond(fmt, "services", body)
+
+
+@web.route("/v2/services/<service_code>.<fmt>", methods=METHODS)
+def service_definition(service_code: str, fmt: str):
+    fmt = _format(fmt, "GET")
+    try:
+        category = operations.category_by_code(service_code)
+    except NotFound:
+        raise Open311Error(404, f"service_code: No service {service_code}.") from None
+    attributes = [fmt_.attribute(order, code=q.code, prompt=q.prompt, datatype=q.datatype.value,
+                                 required=q.required, choices=q.choices)
+                  for order, q in enumerate(operations.questions_of(category.id), start=1)]
+    return _respond(fmt, "service_definition", fmt_.service_definition(category.code, attributes))
+
+
+# --- service requests --------------------------------------------------------------------
+
+def _api_key_fingerprint() -> str:
+    # The limit is per client; a hash, so that no plaintext key is ever written to Redis.
+    return keys.hash_key(request.form.get("api_key", ""))[:32]
+
+
+@web.route("/v2/requests.<fmt>", methods=METHODS)
+@rate_limit(lambda: current_app.config.get("LINLI_OPEN311_RATE_LIMIT", "600 per minute"),
+            key=_api_key_fingerprint, scope="open311-post")
+def requests_(fmt: str):
+    fmt = _format(fmt, "GET", "POST")
+    if request.method == "POST":
+        return _create(fmt)
+    args = request.args
+    try:
+        refs = [normalize_ref(r) for r in fmt_.comma_list(args.get("service_request_id"))]
+        if len(refs) > fmt_.MAX_IDS:
+            raise fmt_.BadParameter("service_request_id", f"At most {fmt_.MAX_IDS} at once.")
+        # "service_request_id ... overrides all other arguments."
+        if refs:
+            rows = _request_rows(refs=refs)
+        else:
+            start, end = fmt_.date_window(args.get("start_date"), args.get("end_date"), utcnow())
+            rows = _request_rows(codes=fmt_.comma_list(args.get("service_code")), start=start, end=end,
+                                 statuses=fmt_.parse_statuses(args.get("status")))
+    except fmt_.BadParameter as exc:
+        raise Open311Error(400, str(exc)) from None
+    return _respond(fmt, "service_requests", _serialise(rows))
+
+
+@web.route("/v2/requests/<service_request_id>.<fmt>", methods=METHODS)
+def request_one(service_request_id: str, fmt: str):
+    fmt = _format(fmt, "GET")
+    rows = _request_rows(refs=[normalize_ref(service_request_id)])
+    if not rows:
+        raise Open311Error(404, f"service_request_id: No request {service_request_id}.")
+    return _respond(fmt, "service_requests", _serialise(rows))
+
+
+# Open311 clients hold an API key, not a session cookie: nothing for CSRF to protect.
+csrf.exempt(requests_)
+
+
+@web.route("/<path:rest>", methods=METHODS)
+def unknown(rest: str):
+    raise Open311Error(404, "No such Open311 resource.")
+
+
+def _request_rows(*, refs: list[str] | None = None, codes: list[str] | None = None,
+                  start: datetime | None = None, end: datetime | None = None, statuses: set[str] | None = None):
+    """Plain columns in one joined query, newest first, at most MAX_RESULTS."""
+    r = ServiceRequest
+    original = aliased(ServiceRequest)
+    stmt = (select(r.id, r.ref, r.status, r.resolution, r.resolution_note, r.referral,
+                   original.ref.label("duplicate_ref"), Category.code.label("service_code"),
+                   Category.name.label("service_name"), Department.name.label("agency"), r.description,
+                   r.created_at, r.updated_at, r.closed_at, r.expected_at, r.address, r.lat, r.lon)
+            .join(Category, Category.id == r.category_id)
+            .join(Department, Department.id == r.department_id)
+            .outerjoin(original, original.id == r.duplicate_of_id))
+    if refs:
+        stmt = stmt.where(r.ref.in_(refs))
+    if codes:
+        stmt = stmt.where(Category.code.in_(codes))
+    if start is not None:
+        stmt = stmt.where(r.created_at >= start)
+    if end is not None:
+        stmt = stmt.where(r.created_at <= end)
+    if statuses == {"open"}:
+        stmt = stmt.where(r.status.in_(OPEN))
+    elif statuses == {"closed"}:
+        stmt = stmt.where(r.status == Status.RESOLVED)
+    return db.session.execute(stmt.order_by(r.created_at.desc(), r.id.desc()).limit(fmt_.MAX_RESULTS)).all()
+
+
+def _first_photos(request_ids: list[int]) -> dict[int, str]:
+    """{request id: token of its first report photo}, for the whole page in one query."""
+    if not request_ids:
+        return {}
+    first = (select(Photo.request_id, func.min(Photo.id).label("photo_id"))
+             .where(Photo.request_id.in_(request_ids), Photo.kind == PhotoKind.REPORT)
+             .group_by(Photo.request_id).subquery())
+    rows = db.session.execute(select(first.c.request_id, Photo.token).join(Photo, Photo.id == first.c.photo_id))
+    return {request_id: token for request_id, token in rows}
+
+
+def _photo_url_pattern() -> str:
+    """The public photo URL with a {} for the token, built once per response, not per row."""
+    sentinel = "TOKEN"
+    try:
+        url = url_for("reports.photo", token=sentinel, _external=True)
+    except BuildError:
+        # The public photo route belongs to the reports pages; until it exists, this is its address.
+        return f"{request.host_url}photos/{{}}.jpg"
+    return url.replace(sentinel, "{}")
+
+
+def _serialise(rows) -> list[dict]:
+    tz = _tz()
+    photos = _first_photos([row.id for row in rows])
+    pattern = _photo_url_pattern() if photos else ""
+    return [fmt_.service_request(row, tz=tz, media_url=pattern.format(photos[row.id]) if row.id in photos else None)
+            for row in rows]
+
+
+def _create(fmt: str):
+    form = request.form
+    key = keys.verify(form.get("api_key"))
+    if key is None:
+        raise Open311Error(403, "api_key: Missing, wrong or revoked." if form.get("api_key")
+                           else "api_key: Required to post a service request.")
+    try:
+        lat, lon = fmt_.parse_coordinate("lat", form.get("lat")), fmt_.parse_coordinate("long", form.get("long"))
+        answers = fmt_.parse_attributes(form.lists())
+    except fmt_.BadParameter as exc:
+        raise Open311Error(400, str(exc)) from None
+    # With no master address repository to resolve an address_id, the id itself is what staff
+    # get to find the place by.
+    address = (form.get("address_string") or "").strip() or (form.get("address_id") or "").strip()
+    missing = []
+    if not (form.get("service_code") or "").strip():
+        missing.append("service_code: Required.")
+    if lat is None and lon is None and not address:
+        missing.append("lat, long: Give lat and long, address_string or address_id.")
+    contact = {name: form.get(name, "").strip() for name in CONTACT_FIELDS if form.get(name, "").strip()}
+    missing += [f"{name}: At most {MAX_CONTACT} characters." for name, value in contact.items()
+                if len(value) > MAX_CONTACT]
+    if missing:
+        raise Open311Error(400, *missing)
+    media = request.files.get("media")
+    photo = media.read() if media else b""
+    try:
+        report = operations.file_report(operations.NewReport(
+            category_code=form["service_code"].strip(), description=form.get("description"), lat=lat, lon=lon,
+            address=address, answers=answers, photos=[photo] if photo else [], channel=Channel.OPEN311,
+            contact=contact, api_key_id=key.id), now=utcnow())
+    except NotFound:
+        raise Open311Error(404, f"service_code: No service {form['service_code'].strip()}.") from None
+    db.session.commit()
+    return _respond(fmt, "service_requests", [fmt_.created(report.ref, contact.get("account_id"))], 201)

@@ -74,7 +74,8 @@ def work_order(ref: str):
         .order_by(User.display_name)).all()
     return render_template("services/work_order.html", r=report, events=events, names=names,
                            colleagues=colleagues, category=db.session.get(Category, report.category_id),
-                           photos=operations.photos_of(report), now=utcnow(), errors={})
+                           photos=operations.photos_of(report), now=utcnow(), errors={},
+                           questions=operations.questions_of(report.category_id))
 
 
 def _act(ref: str, action) -> object:
@@ -134,7 +135,7 @@ def close(ref: str):
         return render_template("services/work_order.html", r=report, events=events, names={}, colleagues=[],
                                category=db.session.get(Category, report.category_id),
                                photos=operations.photos_of(report), now=utcnow(), errors=errors,
-                               form=request.form), 422
+                               form=request.form, questions=operations.questions_of(report.category_id)), 422
     db.session.commit()
     flash(_("Closed. The resident has been told."))
     return redirect(url_for("work.queue"))

@@ -2,6 +2,7 @@
 queue and actions, closing with a photo, judging the fix, the ranking, and bad input."""
 
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -240,3 +241,27 @@ def test_assisted_report_gets_a_reference_and_keeps_the_contact_private(app, dis
     assert report.channel.value == "phone" and report.contact == {"name": "Mrs Wang", "phone": "13800138000"}
     assert "Mrs Wang" not in app.test_client().get(f"/r/{report.ref}").get_data(as_text=True)
     assert "Mrs Wang" in staff.get(f"/staff/requests/{report.ref}").get_data(as_text=True)
+
+
+def test_admins_manage_categories_and_their_questions(app, district, signed_in):
+    d = district()
+    admin, _ = signed_in(Role.ADMIN)
+    created = admin.post("/admin/catalogue", data={"code": "bench", "name": "Broken bench", "department_id":
+                                                   str(d["department"]), "sla_hours": "72", "active": "on"})
+    assert created.status_code == 302, re.findall(r"class=\"error\"[^>]*>([^<]*)", created.get_data(as_text=True))
+    bad = admin.post("/admin/catalogue/bench/questions", data={"code": "seat", "prompt": "Which part?",
+                                                               "datatype": "singlevaluelist", "choices": "seat"})
+    assert bad.status_code == 422  # a choice question needs two choices
+    admin.post("/admin/catalogue/bench/questions", data={"code": "part", "prompt": "Which part is broken?",
+                                                         "datatype": "singlevaluelist", "required": "on",
+                                                         "choices": "seat|The seat\nback|The back rest"})
+    with app.app_context():
+        question = db.session.scalars(select(Question).where(Question.code == "part")).one()
+        assert question.required and [c["key"] for c in question.choices] == ["seat", "back"]
+    resident = login(app, d["resident"])
+    page = resident.get("/report/bench").get_data(as_text=True)
+    assert "Which part is broken?" in page and "The back rest" in page
+    assert resident.get("/admin/catalogue").status_code == 403
+    duplicate = admin.post("/admin/catalogue", data={"code": "bench", "name": "Again", "department_id":
+                                                     str(d["department"]), "sla_hours": "72"})
+    assert duplicate.status_code == 422
