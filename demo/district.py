@@ -13,6 +13,7 @@ from core.identity.models import Department, MerchantRole, Role, User
 from core.identity.operations import create_account
 from core.identity.passwords import hash_password
 from demo.history import load_history
+from demo.reports import load_reports
 from geofence.models import FenceKind
 from geofence.operations import create_fence
 from merchant.models import Campaign, CampaignStatus, CampaignTarget, DiscountKind, Merchant
@@ -146,6 +147,9 @@ def load_demo(*, now: datetime) -> dict[str, int] | None:
     wang = db.session.scalar(select(User.id).where(User.phone == "+8613800138000"))
     claim(resident_id=wang, campaign=noodle_deal, fence_id=fence.id, now=now, local_day=now.astimezone(tz).date(),
           daily_budget=current_app.config["AIRDROP_DAILY_BUDGET"], tz=tz)
-    return {"ledger entries of past trade": history,
+    neighbours = list(db.session.scalars(select(User.id).where(User.email.like("neighbour%@linli.demo"))
+                                         .order_by(User.id).limit(30)))
+    reports = load_reports(now=now, centre=CENTRE, residents=neighbours)
+    return {"ledger entries of past trade": history, "reports of the past month": reports,
             "departments": len(DEPARTMENTS), "service categories": len(CATEGORIES), "geofences": 1,
             "merchants": len(MERCHANTS), "live campaigns": len(MERCHANTS), "accounts": len(DEMO_ACCOUNTS)}
