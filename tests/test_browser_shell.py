@@ -77,3 +77,33 @@ def test_wrong_password_is_explained_on_the_page(chromium, demo_site):
     assert page.get_by_role("alert").inner_text() == "The account or the password is wrong."
     assert page.url.endswith("/login")
     context.close()
+
+
+PAGES_BY_ACCOUNT = {
+    "13800138000": ["/wallet", "/report", "/report/streetlight", "/my/reports", "/notifications"],
+    "cashier@noodles.linli.demo": ["/merchant/till", "/merchant/dashboard?period=30d", "/merchant/statement?period=7d"],
+    "staff@linli.demo": ["/staff/queue", "/staff/ranking", "/staff/assisted?category=drain", "/staff/coupons"],
+    "admin@linli.demo": ["/admin/catalogue", "/admin/catalogue/streetlight"],
+}
+
+
+def test_the_working_pages_fit_a_phone_and_pass_axe(chromium, demo_site):
+    """Every page a resident, a cashier, a staff member and an admin work in: no sideways
+    scrolling on a 390 px phone, no script errors, no axe violations (in Chinese for Wang Fang)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    for identifier, paths in PAGES_BY_ACCOUNT.items():
+        context = chromium.new_context(**PHONE, locale="en-GB")
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
+        sign_in(page, demo_site, identifier)
+        for path in paths:
+            response = page.goto(demo_site + path)
+            assert response.status == 200, path
+            page.wait_for_timeout(300)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+            violations = Axe().run(page).response["violations"]
+            assert not violations, (path, [(v["id"], v["help"], v["nodes"][0]["html"][:120]) for v in violations])
+        assert not errors, errors
+        context.close()
