@@ -12,6 +12,7 @@ from core.db import db
 from core.identity.models import Department, MerchantRole, Role, User
 from core.identity.operations import create_account
 from core.identity.passwords import hash_password
+from core.identity.rules import N_
 from demo.history import load_history
 from demo.reports import load_reports
 from geofence.models import FenceKind
@@ -32,28 +33,31 @@ DEMO_ACCOUNTS = [
     ("admin@linli.demo", Role.ADMIN, "Zhou Hui"),
 ]
 
-DEPARTMENTS = ["Roads and Lighting", "Water and Drainage", "Sanitation", "Parks and Greenery"]
+DEPARTMENTS = [N_("Roads and Lighting"), N_("Water and Drainage"), N_("Sanitation"), N_("Parks and Greenery")]
 
 CATEGORIES = [
-    ("streetlight", "Broken streetlight", "Streets", "Roads and Lighting", 48, "lamp",
+    ("streetlight", N_("Broken streetlight"), N_("Streets"), "Roads and Lighting", 48, "lamp",
      ["light", "dark", "lamp"]),
-    ("pothole", "Pothole or broken pavement", "Streets", "Roads and Lighting", 72, "road", ["road", "pavement"]),
-    ("drain", "Blocked drain", "Water", "Water and Drainage", 24, "drop", ["water", "flood", "drain"]),
-    ("litter", "Litter or overflowing bin", "Cleanliness", "Sanitation", 24, "bin", ["rubbish", "bin"]),
-    ("tree", "Fallen tree or branch", "Green spaces", "Parks and Greenery", 48, "tree", ["tree", "branch"]),
+    ("pothole", N_("Pothole or broken pavement"), N_("Streets"), "Roads and Lighting", 72, "road",
+     ["road", "pavement"]),
+    ("drain", N_("Blocked drain"), N_("Water"), "Water and Drainage", 24, "drop", ["water", "flood", "drain"]),
+    ("litter", N_("Litter or overflowing bin"), N_("Cleanliness"), "Sanitation", 24, "bin", ["rubbish", "bin"]),
+    ("tree", N_("Fallen tree or branch"), N_("Green spaces"), "Parks and Greenery", 48, "tree", ["tree", "branch"]),
 ]
 
 # Per-category questions (Open311 attributes): code, prompt, type, required, choices.
 QUESTIONS = {
-    "streetlight": [("lamp", "What is the lamp doing?", QuestionType.SINGLE, True,
-                     [("off", "Off at night"), ("flickering", "Flickering"), ("day", "On in the daytime")]),
-                    ("pole_number", "Number on the pole, if you can see one", QuestionType.STRING, False, [])],
-    "drain": [("flooding", "Is water collecting on the street?", QuestionType.SINGLE, True,
-               [("yes", "Yes"), ("no", "No")]),
-              ("smell", "Is there a bad smell?", QuestionType.SINGLE, False, [("yes", "Yes"), ("no", "No")])],
-    "pothole": [("size", "About how wide is it?", QuestionType.SINGLE, False,
-                 [("small", "Smaller than a hand"), ("medium", "Like a plate"),
-                  ("large", "Wider than a bicycle wheel")])],
+    "streetlight": [("lamp", N_("What is the lamp doing?"), QuestionType.SINGLE, True,
+                     [("off", N_("Off at night")), ("flickering", N_("Flickering")),
+                      ("day", N_("On in the daytime"))]),
+                    ("pole_number", N_("Number on the pole, if you can see one"), QuestionType.STRING, False, [])],
+    "drain": [("flooding", N_("Is water collecting on the street?"), QuestionType.SINGLE, True,
+               [("yes", N_("Yes")), ("no", N_("No"))]),
+              ("smell", N_("Is there a bad smell?"), QuestionType.SINGLE, False,
+               [("yes", N_("Yes")), ("no", N_("No"))])],
+    "pothole": [("size", N_("About how wide is it?"), QuestionType.SINGLE, False,
+                 [("small", N_("Smaller than a hand")), ("medium", N_("Like a plate")),
+                  ("large", N_("Wider than a bicycle wheel"))])],
 }
 
 EVENINGS = [{"days": [0, 1, 2, 3, 4], "start": "18:00", "end": "21:00"},
