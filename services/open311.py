@@ -23,7 +23,7 @@ from core.identity.models import Department
 from core.problems import NotFound, Problem, ValidationFailed
 from core.ratelimit import rate_limit
 from services import keys, operations
-from services import open311_format as fmt_
+from services import open311_format as wire
 from services.models import OPEN, Category, Channel, Photo, PhotoKind, Question, ServiceRequest, Status
 from services.rules import normalize_ref
 
@@ -51,8 +51,8 @@ class Open311Error(Exception):
 # --- responses ---------------------------------------------------------------------------
 
 def _respond(fmt: str, root: str, body, status: int = 200, headers: dict | None = None):
-    response = current_app.response_class(fmt_.render(fmt, root, body), status=status,
-                                          content_type=fmt_.CONTENT_TYPES[fmt])
+    response = current_app.response_class(wire.render(fmt, root, body), status=status,
+                                          content_type=wire.CONTENT_TYPES[fmt])
     for key, value in (headers or {}).items():
         response.headers[key] = value
     return response
@@ -60,7 +60,7 @@ def _respond(fmt: str, root: str, body, status: int = 200, headers: dict | None 
 
 def _format(fmt: str, *allowed: str) -> str:
     """The extension, checked; and the method, checked against the ones this resource has."""
-    if fmt not in fmt_.FORMATS:
+    if fmt not in wire.FORMATS:
         raise Open311Error(404, f"Unknown format .{fmt}: use .json or .xml.")
     if request.method not in (*allowed, "HEAD", "OPTIONS"):
         raise Open311Error(405, f"The method {request.method} is not allowed here.",
@@ -70,11 +70,11 @@ def _format(fmt: str, *allowed: str) -> str:
 
 def _error_format() -> str:
     fmt = (request.view_args or {}).get("fmt") or request.path.rpartition(".")[2]
-    return fmt if fmt in fmt_.FORMATS else "json"
+    return fmt if fmt in wire.FORMATS else "json"
 
 
 def _errors(status: int, descriptions, headers: dict | None = None):
-    body = [fmt_.error(status, d) for d in descriptions]
+    body = [wire.error(status, d) for d in descriptions]
     return _respond(_error_format(), "errors", body, status, headers)
 
 
@@ -118,8 +118,8 @@ def discovery(fmt: str):
     fmt = _format(fmt, "GET")
     changed = db.session.scalar(select(func.max(Category.created_at))) or EPOCH
     services_url = url_for("open311.services", fmt="json", _external=True)
-    body = fmt_.discovery(
-        changeset=fmt_.iso(changed, _tz()),
+    body = wire.discovery(
+        changeset=wire.iso(changed, _tz()),
         contact=current_app.config.get("LINLI_OPEN311_CONTACT", "The district office, through the Linli app."),
         key_service=current_app.config.get("LINLI_OPEN311_KEY_SERVICE",
                                            "Ask the district's administrators for an API key."),
@@ -135,7 +135,7 @@ def services(fmt: str):
         select(Category.code, Category.name, Category.description, Category.keywords, Category.group,
                has_questions.label("has_questions"))
         .where(Category.active.is_(True)).order_by(Category.group, Category.name, Category.id))
-    body = [fmt_.service(code=r.code, name=r.name, description=r.description, has_questions=r.has_questions,
+    body = [wire.service(code=r.code, name=r.name, description=r.description, has_questions=r.has_questions,
                          keywords=r.keywords, group=r.group) for r in rows]
     return _respond(fmt, "services", body)
 
@@ -146,11 +146,11 @@ def service_definition(service_code: str, fmt: str):
     try:
         category = operations.category_by_code(service_code)
     except NotFound:
-        raise Open311Error(404, f"service_code: No service {service_code}.") from None
-    attributes = [fmt_.attribute(order, code=q.code, prompt=q.prompt, datatype=q.datatype.value,
+        raise Open311Error(404, f"service_code: No service {service_code[:64]}.") from None
+    attributes = [wire.attribute(order, code=q.code, prompt=q.prompt, datatype=q.datatype.value,
                                  required=q.required, choices=q.choices)
                   for order, q in enumerate(operations.questions_of(category.id), start=1)]
-    return _respond(fmt, "service_definition", fmt_.service_definition(category.code, attributes))
+    return _respond(fmt, "service_definition", wire.service_definition(category.code, attributes))
 
 
 # --- service requests --------------------------------------------------------------------
@@ -169,17 +169,17 @@ def requests_(fmt: str):
         return _create(fmt)
     args = request.args
     try:
-        refs = [normalize_ref(r) for r in fmt_.comma_list(args.get("service_request_id"))]
-        if len(refs) > fmt_.MAX_IDS:
-            raise fmt_.BadParameter("service_request_id", f"At most {fmt_.MAX_IDS} at once.")
+        refs = [normalize_ref(r) for r in wire.comma_list(args.get("service_request_id"))]
+        if len(refs) > wire.MAX_IDS:
+            raise wire.BadParameter("service_request_id", f"At most {wire.MAX_IDS} at once.")
         # "service_request_id ... overrides all other arguments."
         if refs:
             rows = _request_rows(refs=refs)
         else:
-            start, end = fmt_.date_window(args.get("start_date"), args.get("end_date"), utcnow())
-            rows = _request_rows(codes=fmt_.comma_list(args.get("service_code")), start=start, end=end,
-                                 statuses=fmt_.parse_statuses(args.get("status")))
-    except fmt_.BadParameter as exc:
+            start, end = wire.date_window(args.get("start_date"), args.get("end_date"), utcnow())
+            rows = _request_rows(codes=wire.comma_list(args.get("service_code")), start=start, end=end,
+                                 statuses=wire.parse_statuses(args.get("status")))
+    except wire.BadParameter as exc:
         raise Open311Error(400, str(exc)) from None
     return _respond(fmt, "service_requests", _serialise(rows))
 
@@ -189,12 +189,14 @@ def request_one(service_request_id: str, fmt: str):
     fmt = _format(fmt, "GET")
     rows = _request_rows(refs=[normalize_ref(service_request_id)])
     if not rows:
-        raise Open311Error(404, f"service_request_id: No request {service_request_id}.")
+        raise Open311Error(404, f"service_request_id: No request {service_request_id[:64]}.")
     return _respond(fmt, "service_requests", _serialise(rows))
 
 
-# Open311 clients hold an API key, not a session cookie: nothing for CSRF to protect.
-csrf.exempt(requests_)
+# Open311 clients hold an API key, not a session cookie: nothing here for CSRF to protect (the
+# POST of requests needs the key), and a POST to a read-only resource should hear 405, not
+# "CSRF token missing".
+csrf.exempt(web)
 
 
 @web.route("/<path:rest>", methods=METHODS)
@@ -203,15 +205,22 @@ def unknown(rest: str):
 
 
 def _request_rows(*, refs: list[str] | None = None, codes: list[str] | None = None,
-                  start: datetime | None = None, end: datetime | None = None, statuses: set[str] | None = None):
+                  start: datetime | None = None, end: datetime | None = None,
+                  statuses: set[str] | None = None) -> list[wire.RequestRow]:
     """Plain columns in one joined query, newest first, at most MAX_RESULTS."""
     r = ServiceRequest
     original = aliased(ServiceRequest)
-    stmt = (select(r.id, r.ref, r.status, r.resolution, r.resolution_note, r.referral,
-                   original.ref.label("duplicate_ref"), Category.code.label("service_code"),
-                   Category.name.label("service_name"), Department.name.label("agency"), r.description,
-                   r.created_at, r.updated_at, r.closed_at, r.expected_at, r.address, r.lat, r.lon)
-            .join(Category, Category.id == r.category_id)
+    column = {"id": r.id, "ref": r.ref, "status": r.status, "resolution": r.resolution,
+              "resolution_note": r.resolution_note, "referral": r.referral, "duplicate_ref": original.ref,
+              "service_code": Category.code, "service_name": Category.name, "agency": Department.name,
+              "description": r.description, "created_at": r.created_at, "updated_at": r.updated_at,
+              "closed_at": r.closed_at, "expected_at": r.expected_at, "address": r.address, "lat": r.lat, "lon": r.lon}
+    # Newest first is a walk down ix_service_request_created. SQLite, without statistics, would rather
+    # start from the category index and sort the whole category (40 ms instead of 5): "+ 0" keeps it
+    # off that index. PostgreSQL has statistics, and the expression would only spoil its estimates.
+    category_id = r.category_id + 0 if db.session.get_bind().dialect.name == "sqlite" else r.category_id
+    stmt = (select(*(column[name] for name in wire.RequestRow._fields))
+            .join(Category, Category.id == category_id)
             .join(Department, Department.id == r.department_id)
             .outerjoin(original, original.id == r.duplicate_of_id))
     if refs:
@@ -226,7 +235,9 @@ def _request_rows(*, refs: list[str] | None = None, codes: list[str] | None = No
         stmt = stmt.where(r.status.in_(OPEN))
     elif statuses == {"closed"}:
         stmt = stmt.where(r.status == Status.RESOLVED)
-    return db.session.execute(stmt.order_by(r.created_at.desc(), r.id.desc()).limit(fmt_.MAX_RESULTS)).all()
+    # On the Core connection: plain tuples, none of the ORM's per-row bookkeeping.
+    result = db.session.connection().execute(stmt.order_by(r.created_at.desc(), r.id.desc()).limit(wire.MAX_RESULTS))
+    return [wire.RequestRow._make(row) for row in result]
 
 
 def _first_photos(request_ids: list[int]) -> dict[int, str]:
@@ -236,26 +247,28 @@ def _first_photos(request_ids: list[int]) -> dict[int, str]:
     first = (select(Photo.request_id, func.min(Photo.id).label("photo_id"))
              .where(Photo.request_id.in_(request_ids), Photo.kind == PhotoKind.REPORT)
              .group_by(Photo.request_id).subquery())
-    rows = db.session.execute(select(first.c.request_id, Photo.token).join(Photo, Photo.id == first.c.photo_id))
+    rows = db.session.connection().execute(select(first.c.request_id, Photo.token)
+                                           .join(Photo, Photo.id == first.c.photo_id))
     return {request_id: token for request_id, token in rows}
 
 
-def _photo_url_pattern() -> str:
-    """The public photo URL with a {} for the token, built once per response, not per row."""
-    sentinel = "TOKEN"
+def _photo_url_parts() -> tuple[str, str]:
+    """(before, after) the token in a public photo URL: built once per response, not per row."""
+    sentinel = "__token__"
     try:
         url = url_for("reports.photo", token=sentinel, _external=True)
     except BuildError:
-        # The public photo route belongs to the reports pages; until it exists, this is its address.
-        return f"{request.host_url}photos/{{}}.jpg"
-    return url.replace(sentinel, "{}")
+        # The public photo route belongs to the reports pages; without it, this is its address.
+        return f"{request.host_url}photos/", ".jpg"
+    before, _, after = url.rpartition(sentinel)
+    return before, after
 
 
-def _serialise(rows) -> list[dict]:
+def _serialise(rows: list[wire.RequestRow]) -> list[dict]:
     tz = _tz()
     photos = _first_photos([row.id for row in rows])
-    pattern = _photo_url_pattern() if photos else ""
-    return [fmt_.service_request(row, tz=tz, media_url=pattern.format(photos[row.id]) if row.id in photos else None)
+    before, after = _photo_url_parts() if photos else ("", "")
+    return [wire.service_request(row, tz=tz, media_url=f"{before}{photos[row.id]}{after}" if row.id in photos else None)
             for row in rows]
 
 
@@ -266,9 +279,9 @@ def _create(fmt: str):
         raise Open311Error(403, "api_key: Missing, wrong or revoked." if form.get("api_key")
                            else "api_key: Required to post a service request.")
     try:
-        lat, lon = fmt_.parse_coordinate("lat", form.get("lat")), fmt_.parse_coordinate("long", form.get("long"))
-        answers = fmt_.parse_attributes(form.lists())
-    except fmt_.BadParameter as exc:
+        lat, lon = wire.parse_coordinate("lat", form.get("lat")), wire.parse_coordinate("long", form.get("long"))
+        answers = wire.parse_attributes(form.lists())
+    except wire.BadParameter as exc:
         raise Open311Error(400, str(exc)) from None
     # With no master address repository to resolve an address_id, the id itself is what staff
     # get to find the place by.
@@ -289,8 +302,8 @@ def _create(fmt: str):
         report = operations.file_report(operations.NewReport(
             category_code=form["service_code"].strip(), description=form.get("description"), lat=lat, lon=lon,
             address=address, answers=answers, photos=[photo] if photo else [], channel=Channel.OPEN311,
-            contact=contact, api_key_id=key.id), now=utcnow())
+            contact=contact, api_key_id=key.id), now=utcnow(), area_of=operations.area_of)
     except NotFound:
-        raise Open311Error(404, f"service_code: No service {form['service_code'].strip()}.") from None
+        raise Open311Error(404, f"service_code: No service {form['service_code'].strip()[:64]}.") from None
     db.session.commit()
-    return _respond(fmt, "service_requests", [fmt_.created(report.ref, contact.get("account_id"))], 201)
+    return _respond(fmt, "service_requests", [wire.created(report.ref, contact.get("account_id"))], 201)
