@@ -126,6 +126,10 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict:
         "LOGIN_RATE_LIMIT": environ.get("LINLI_LOGIN_RATE_LIMIT", "10 per minute"),
         # Per cashier: far above a busy till, far below guessing a 6-digit code.
         "TILL_RATE_LIMIT": environ.get("LINLI_TILL_RATE_LIMIT", "120 per minute"),
+        "OPEN311_RATE_LIMIT": environ.get("LINLI_OPEN311_RATE_LIMIT", "600 per minute"),
+        "OPEN311_CONTACT": environ.get("LINLI_OPEN311_CONTACT", "The district office, through the Linli app."),
+        "OPEN311_KEY_SERVICE": environ.get("LINLI_OPEN311_KEY_SERVICE",
+                                           "Ask the district's administrators for an API key."),
         "MAX_CONTENT_LENGTH": int(environ.get("LINLI_MAX_UPLOAD_BYTES", str(12 * 1024 * 1024))),
         "BABEL_DEFAULT_LOCALE": "en",
         # Pages show times in the district's zone; the database keeps UTC.

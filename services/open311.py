@@ -120,9 +120,7 @@ def discovery(fmt: str):
     services_url = url_for("open311.services", fmt="json", _external=True)
     body = wire.discovery(
         changeset=wire.iso(changed, _tz()),
-        contact=current_app.config.get("LINLI_OPEN311_CONTACT", "The district office, through the Linli app."),
-        key_service=current_app.config.get("LINLI_OPEN311_KEY_SERVICE",
-                                           "Ask the district's administrators for an API key."),
+        contact=current_app.config["OPEN311_CONTACT"], key_service=current_app.config["OPEN311_KEY_SERVICE"],
         url=services_url.rsplit("/", 1)[0])
     return _respond(fmt, "discovery", body)
 
@@ -161,7 +159,7 @@ def _api_key_fingerprint() -> str:
 
 
 @web.route("/v2/requests.<fmt>", methods=METHODS)
-@rate_limit(lambda: current_app.config.get("LINLI_OPEN311_RATE_LIMIT", "600 per minute"),
+@rate_limit(lambda: current_app.config["OPEN311_RATE_LIMIT"],
             key=_api_key_fingerprint, scope="open311-post")
 def requests_(fmt: str):
     fmt = _format(fmt, "GET", "POST")

@@ -69,7 +69,8 @@ def file_report(new: NewReport, *, now: datetime, area_of=None) -> ServiceReques
     category = category_by_code(new.category_code)
     errors: dict[str, list[str]] = {}
     try:
-        description = rules.clean_description(new.description)
+        # Open311 makes the description optional (the service code and attributes may say it all).
+        description = rules.clean_description(new.description, required=new.channel is not Channel.OPEN311)
     except rules.RuleError as exc:
         errors[exc.field] = [exc.message]
     try:

@@ -45,9 +45,9 @@ def normalize_ref(text: str) -> str:
     return f"{compact[:4]}-{compact[4:]}" if len(compact) == 8 else (text or "").strip().upper()
 
 
-def clean_description(text: str | None) -> str:
+def clean_description(text: str | None, *, required: bool = True) -> str:
     value = (text or "").strip()
-    if not value:
+    if not value and required:
         raise RuleError("description", "Describe the problem.")
     if len(value) > MAX_DESCRIPTION:
         raise RuleError("description", f"At most {MAX_DESCRIPTION} characters.")

@@ -420,7 +420,6 @@ BAD = [
     ("malformed attribute name", {"attribute[lamp]]": "off"}, 400, "attribute[lamp]]", "json"),
     ("HTML in the description", {"description": "<script>alert(1)</script> lamp"}, 400, "description", "json"),
     ("HTML in an attribute", {"attribute[pole_number]": "<b>7</b>"}, 400, "attribute[pole_number]", "xml"),
-    ("no description", {"description": None}, 400, "description", "xml"),
     ("email too long", {"email": "m" * 300 + "@example.org"}, 400, "email", "json"),
 ]
 
@@ -431,6 +430,13 @@ def test_bad_posts_are_refused_and_store_nothing(app, client, district):
         messages = errors_of(post(client, district["key"], fmt, **fields), status, fmt)
         assert any(m.startswith((f"{parameter}:", f"{parameter},")) for m in messages), (what, messages)
         assert stored(app) == (0, 0), what
+
+
+def test_the_description_is_optional_as_the_specification_says(app, client, district):
+    fields = {k: v for k, v in LAMP.items() if k != "description"}
+    response = post(client, district["key"], "json", **fields)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert stored(app)[0] == 1
 
 
 def test_a_text_file_named_jpg_is_refused_and_stores_nothing(app, client, district):
@@ -469,7 +475,7 @@ def test_a_revoked_key_is_403(app, client, district):
 
 
 def test_posts_are_rate_limited_per_key_in_the_spec_format(app, client, district):
-    app.config["LINLI_OPEN311_RATE_LIMIT"] = "2 per minute"
+    app.config["OPEN311_RATE_LIMIT"] = "2 per minute"
     assert [post(client, district["key"], **LAMP).status_code for _ in range(2)] == [201, 201]
     refused = post(client, district["key"], "xml", **LAMP)
     errors_of(refused, 429, "xml")
