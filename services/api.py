@@ -10,7 +10,7 @@ from marshmallow import fields, validate
 from core.db import db, utcnow
 from core.identity.access import roles_required
 from core.identity.models import Role
-from core.pagination import SelectPage
+from core.pagination import MAX_OFFSET
 from core.schemas import Float, Id, Integer, StrictSchema
 from services import operations
 from services.models import Category, Status
@@ -128,10 +128,13 @@ class Queue(MethodView):
     @roles_required(Role.STAFF)
     @blp.arguments(QueueQuery(), location="query")
     @blp.response(200, QueueItem(many=True))
-    @blp.paginate(SelectPage)
-    def get(self, query):
+    @blp.paginate()
+    def get(self, query, pagination_parameters):
         """My department's open work: reopened first, then overdue, most supported, oldest"""
-        return operations.queue_query(current_user.department_id, utcnow(), status=query.get("status"),
-                                      category_id=query.get("category_id"), area_fence_id=query.get("area_id"),
-                                      overdue=query["overdue"])
+        found = operations.queue(current_user.department_id, utcnow(), limit=pagination_parameters.page_size,
+                                 offset=min(pagination_parameters.first_item, MAX_OFFSET),
+                                 status=query.get("status"), category_id=query.get("category_id"),
+                                 area_fence_id=query.get("area_id"), overdue=query["overdue"])
+        pagination_parameters.item_count = found.total
+        return found.reports
 

@@ -325,20 +325,42 @@ def judge(report: ServiceRequest, user_id: int, *, confirmed: bool, comment: str
 
 # --- reading ---------------------------------------------------------------------------------
 
-def queue_query(department_id: int, now: datetime, *, status: str | None = None, category_id: int | None = None,
-                area_fence_id: int | None = None, overdue: bool = False):
-    """The department's open work, in the order of rules.priority."""
+def _queue_filter(department_id: int, now: datetime, status: str | None, category_id: int | None,
+                  area_fence_id: int | None, overdue: bool) -> list:
     r = ServiceRequest
-    stmt = select(r).where(r.department_id == department_id)
-    stmt = stmt.where(r.status == Status(status)) if status else stmt.where(r.status.in_(OPEN))
+    where = [r.department_id == department_id, r.status == Status(status) if status else r.status.in_(OPEN)]
     if category_id:
-        stmt = stmt.where(r.category_id == category_id)
+        where.append(r.category_id == category_id)
     if area_fence_id:
-        stmt = stmt.where(r.area_fence_id == area_fence_id)
+        where.append(r.area_fence_id == area_fence_id)
     if overdue:
-        stmt = stmt.where(r.expected_at < now)
-    return stmt.order_by(r.reopened.desc(), case((r.expected_at < now, 0), else_=1), r.supporters.desc(),
-                         r.created_at, r.id)
+        where.append(r.expected_at < now)
+    return where
+
+
+def _queue_order(now: datetime) -> tuple:
+    r = ServiceRequest
+    return (r.reopened.desc(), case((r.expected_at < now, 0), else_=1), r.supporters.desc(), r.created_at, r.id)
+
+
+@dataclass
+class QueuePage:
+    reports: list[ServiceRequest]
+    total: int
+
+
+def queue(department_id: int, now: datetime, *, limit: int, offset: int, status: str | None = None,
+          category_id: int | None = None, area_fence_id: int | None = None, overdue: bool = False) -> QueuePage:
+    """One page of the department's open work, in the order of rules.priority.
+
+    The order is found on narrow rows (ids and sort keys) and only the page's reports are loaded
+    whole: sorting thousands of full rows, descriptions and all, cost ten times more."""
+    where = _queue_filter(department_id, now, status, category_id, area_fence_id, overdue)
+    total = db.session.scalar(select(func.count(ServiceRequest.id)).where(*where))
+    ids = list(db.session.scalars(select(ServiceRequest.id).where(*where).order_by(*_queue_order(now))
+                                  .limit(limit).offset(offset)))
+    by_id = {r.id: r for r in db.session.scalars(select(ServiceRequest).where(ServiceRequest.id.in_(ids)))}
+    return QueuePage([by_id[i] for i in ids if i in by_id], total)
 
 
 def timeline(report: ServiceRequest, *, public_only: bool) -> list[Event]:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core.db import db, utcnow
 from core.forms import attempt
@@ -45,10 +45,9 @@ def queue():
     overdue = args.get("overdue") == "1"
     page = min(max(args.get("page", 1, type=int), 1), 10_000)
     now = utcnow()
-    stmt = operations.queue_query(current_user.department_id, now, status=status, category_id=category_id,
-                                  area_fence_id=area_id, overdue=overdue)
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    reports = list(db.session.scalars(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+    found = operations.queue(current_user.department_id, now, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
+                             status=status, category_id=category_id, area_fence_id=area_id, overdue=overdue)
+    reports, total = found.reports, found.total
     categories = dict(db.session.execute(select(Category.id, Category.name)
                                          .where(Category.department_id == current_user.department_id)).all())
     fence = db.metadata.tables["fence"]

@@ -265,3 +265,24 @@ def test_admins_manage_categories_and_their_questions(app, district, signed_in):
     duplicate = admin.post("/admin/catalogue", data={"code": "bench", "name": "Again", "department_id":
                                                      str(d["department"]), "sla_hours": "72"})
     assert duplicate.status_code == 422
+
+
+def test_the_queue_api_pages_the_departments_work_most_urgent_first(app, district):
+    import json
+
+    d = district()
+    resident = login(app, d["resident"])
+    for i in range(3):
+        resident.post("/api/reports", json={"service_code": "streetlight", "description": f"Lamp {i}",
+                                            "address": f"{i} Dongming Road", "answers": {"lamp": "off"}})
+    with app.app_context():
+        late = db.session.scalars(select(ServiceRequest).where(ServiceRequest.description == "Lamp 2")).one()
+        late.expected_at = utcnow() - timedelta(hours=1)
+        db.session.commit()
+    staff = login(app, d["staff"])
+    first = staff.get("/api/staff/queue?page=1&page_size=2")
+    assert first.status_code == 200
+    assert [r["description"] for r in first.json] == ["Lamp 2", "Lamp 0"]  # overdue first, then the oldest
+    assert json.loads(first.headers["X-Pagination"])["total"] == 3
+    assert [r["description"] for r in staff.get("/api/staff/queue?page=2&page_size=2").json] == ["Lamp 1"]
+    assert login(app, d["outsider"]).get("/api/staff/queue").json == []
