@@ -95,8 +95,10 @@ class ServiceRequest(db.Model):
         CheckConstraint("lat IS NOT NULL OR address <> ''", name="located"),
         CheckConstraint("(status = 'resolved') = (resolution IS NOT NULL AND closed_at IS NOT NULL)",
                         name="resolved"),
-        # The staff queue: a department's open reports.
-        Index("ix_service_request_queue", "department_id", "status"),
+        # The staff queue: a department's open reports, with every sort key, so counting and
+        # ordering them reads the index alone (PostgreSQL index-only scans, SQLite covering index).
+        Index("ix_service_request_queue", "department_id", "status", "reopened", "expected_at", "supporters",
+              "created_at", "id"),
         # Nearby duplicates: same category, open, within a small latitude band.
         Index("ix_service_request_nearby", "category_id", "status", "lat"),
         # Open311 lists by date.
