@@ -82,8 +82,8 @@ class QueueItem(StrictSchema):
     assignee_id = Integer(allow_none=True)
 
 
-def _out(report) -> dict:
-    code = db.session.get(Category, report.category_id).code
+def _out(report, code: str | None = None) -> dict:
+    code = code or db.session.get(Category, report.category_id).code
     return {"ref": report.ref, "service_code": code, "status": report.status.value,
             "description": report.description, "lat": report.lat, "lon": report.lon, "address": report.address,
             "supporters": report.supporters, "created_at": report.created_at, "expected_at": report.expected_at,
@@ -111,8 +111,10 @@ class Reports(MethodView):
             category_code=data["service_code"], description=data["description"], lat=data.get("lat"),
             lon=data.get("lon"), address=data.get("address"), answers=data["answers"], reporter_id=current_user.id),
             now=utcnow(), area_of=area_of)
+        # Built before the commit: afterwards every attribute would be reloaded from the database.
+        out = _out(report, data["service_code"])
         db.session.commit()
-        return _out(report)
+        return out
 
 
 @blp.route("/reports/<ref>")
