@@ -2,7 +2,7 @@
 
 import logging
 
-from core import create_app
+from linli import create_app
 
 app = create_app()
 

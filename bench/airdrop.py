@@ -81,10 +81,10 @@ def mint_sessions(env: dict, emails: list[str]) -> list[tuple[str, str]]:
         from flask_wtf.csrf import generate_csrf
         from sqlalchemy import select
 
-        from core import create_app
         from core.db import db
         from core.identity.models import User
         from core.identity.signed_in import Identity
+        from linli import create_app
 
         app = create_app()
         with app.app_context():
@@ -111,8 +111,8 @@ def seed(env: dict, work):
     saved = dict(os.environ)
     os.environ.update(env)
     try:
-        from core import create_app
         from core.db import db
+        from linli import create_app
 
         app = create_app()
         with app.app_context():

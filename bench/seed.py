@@ -8,13 +8,14 @@ from datetime import timedelta
 from sqlalchemy import insert, select
 
 from core.db import db, utcnow
-from core.identity.models import Role, User
+from core.identity.models import Merchant, Role, User
 from core.identity.passwords import hash_password
 from geofence.models import Fence, FenceKind
 from geofence.registry import bump_revision
-from merchant.models import Campaign, CampaignStatus, CampaignTarget, DiscountKind, Merchant
 
 # Fences are spread over a 60 x 60 km square around the district, like a city's worth of sites.
+from merchant.models import Campaign, CampaignStatus, CampaignTarget, DiscountKind
+
 CITY = (31.16, 121.50)
 
 
@@ -74,7 +75,7 @@ def storm_result(campaign_id: int) -> tuple[int, int, int]:
     """(inventory, remaining, coupons in wallets) as the database holds them."""
     from sqlalchemy import func
 
-    from wallet.models import WalletCoupon
+    from merchant.models import WalletCoupon
 
     campaign = db.session.get(Campaign, campaign_id)
     held = db.session.scalar(select(func.count(WalletCoupon.id)).where(WalletCoupon.campaign_id == campaign_id))

@@ -34,10 +34,9 @@ def _seed_coupons(n: int) -> tuple[int, list[tuple[int, str]], str]:
 
     from bench.seed import add_residents
     from core.db import db, utcnow
-    from core.identity.models import User
-    from merchant.models import Campaign, Merchant
-    from wallet.models import WalletCoupon
-    from wallet.tokens import new_secret
+    from core.identity.models import Merchant, User
+    from merchant.models import Campaign, WalletCoupon
+    from merchant.tokens import new_secret
 
     shop = db.session.scalar(select(Merchant).where(Merchant.name == "Old Shanghai Noodles"))
     campaign = db.session.scalar(select(Campaign).where(Campaign.merchant_id == shop.id))
@@ -59,7 +58,7 @@ def _seed_coupons(n: int) -> tuple[int, list[tuple[int, str]], str]:
 
 def _bodies(workdir, coupons, bill_cents: int = 3000) -> str:
     """QR payloads for the current 30-second step: accepted for the next 30 to 60 seconds."""
-    from wallet.tokens import qr_payload
+    from merchant.tokens import qr_payload
 
     now = time.time()
     path = workdir / f"redeem-{uuid.uuid4().hex[:6]}.jsonl"
@@ -152,7 +151,7 @@ def feed_latency(dep, *, streams: int = 1000, events: int = 40, workers: int = 4
            "LINLI_TILL_RATE_LIMIT": "1000000 per second", "LINLI_WORKER_CONNECTIONS": str(2 * streams)}
     _, coupons, cashier = seed(env, lambda: _seed_coupons(events + 10))
     ((cookie, token),) = mint_sessions(env, [cashier])
-    from wallet.tokens import qr_payload
+    from merchant.tokens import qr_payload
 
     sent: dict[int, float] = {}
     arrivals: dict[int, list[float]] = {}

@@ -1,5 +1,4 @@
-"""Wiring shared by every domain: app factory, config, database, identity, errors."""
+"""The floor every domain stands on: config, database, transactions, identity, errors, the PWA shell.
 
-from core.app import create_app
-
-__all__ = ["create_app"]
+Nothing here imports a domain package; the app factory that wires them lives in linli/.
+"""

@@ -53,7 +53,6 @@ def new_account():
                 merchant_id=_int_or_none(form.get("merchant_id")), merchant_role=merchant_role,
                 department_id=_int_or_none(form.get("department_id"))))
             if user is not None:
-                db.session.commit()
                 flash(_("Account created for %(name)s.", name=user.display_name))
                 return redirect(url_for("admin.accounts"))
     departments = db.session.scalars(select(Department).order_by(Department.name))

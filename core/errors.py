@@ -7,6 +7,8 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from core.extensions import db
+from core.idempotency import Replayed
 from core.problems import Conflict, Forbidden, NotFound, Problem, Unauthorized, ValidationFailed
 
 PROBLEM_JSON = "application/problem+json"
@@ -93,6 +95,7 @@ def _extra_headers(error: HTTPException) -> dict:
 
 
 def handle_http_exception(error: HTTPException):
+    db.session.rollback()  # a request that raised keeps nothing, handled or not (core.tx)
     if isinstance(error, CSRFError):
         body = {
             "type": "/problems/csrf",
@@ -112,6 +115,7 @@ def handle_http_exception(error: HTTPException):
 
 
 def handle_problem(error: Problem):
+    db.session.rollback()
     if wants_problem_json():
         return problem_response(error.to_dict(), error.headers)
     return (render_template("errors/error.html", status=error.status, message=error.detail), error.status,
@@ -126,7 +130,18 @@ def handle_unexpected(error: Exception):
     return handle_http_exception(InternalServerError())
 
 
+def handle_replay(replay: Replayed):
+    db.session.rollback()  # this request's own attempt is discarded; the first answer stands
+    response = jsonify(replay.body)
+    response.status_code = replay.status
+    if replay.status >= 400:
+        response.mimetype = PROBLEM_JSON
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Problem, handle_problem)
+    app.register_error_handler(Replayed, handle_replay)
     app.register_error_handler(Exception, handle_unexpected)

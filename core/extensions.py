@@ -1,4 +1,4 @@
-"""Extension singletons, bound to an app in core.app.create_app."""
+"""Extension singletons, bound to an app in linli.app.create_app."""
 
 from __future__ import annotations
 

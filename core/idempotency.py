@@ -1,17 +1,18 @@
 """Idempotency-Key for requests that must happen once (a redemption at the till).
 
 The key's row, with the answer, is inserted by the same transaction that did the work, just
-before it commits. A retry does the work again, finds the key taken and rolls its own work
-back: whether it ran after the first commit or beside it (the INSERT waits on the unique index
-in PostgreSQL, on the write lock in SQLite), it answers what the first request answered, same
-status, same body. A key reused for a different request is refused and changes nothing.
+before it commits. A retry does the work again, finds the key taken and raises Replayed, whose
+handler rolls its own work back: whether it ran after the first commit or beside it (the INSERT
+waits on the unique index in PostgreSQL, on the write lock in SQLite), it answers what the first
+request answered, same status, same body, with `Idempotent-Replayed: true`. The replay is the
+first request's answer, not the coupon's present state. A key reused for a different request is
+refused and changes nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -46,10 +47,12 @@ class IdempotencyRecord(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
-@dataclass(frozen=True)
-class Replay:
-    status: int
-    body: dict
+class Replayed(Exception):  # noqa: N818 - not an error: the answer to send instead of ours
+    """This key was answered first by another request: send that answer, keep nothing of ours."""
+
+    def __init__(self, status: int, body: dict):
+        super().__init__(status)
+        self.status, self.body = status, body
 
 
 def valid_key(raw: str | None) -> str:
@@ -74,24 +77,23 @@ def _insert(dialect: str):
             .returning(table.c.key))
 
 
-def record(scope: str, key: str, fp: str, status: int, body: dict, now: datetime) -> Replay | None:
+def record(scope: str, key: str, fp: str, status: int, body: dict, now: datetime) -> None:
     """Store this request's answer under its key, in the transaction that did the work.
 
-    None: stored, commit. A Replay: the key was answered first by another request; roll back
-    this one's work and send that answer. A concurrent first request still running makes the
-    INSERT wait for its commit (PostgreSQL's unique index, SQLite's write lock)."""
+    Raises Replayed when the key was answered first by another request. A concurrent first
+    request still running makes the INSERT wait for its commit (PostgreSQL's unique index,
+    SQLite's write lock)."""
     dialect = db.session.get_bind().dialect.name
     stored = db.session.execute(_insert(dialect), {"scope": scope, "key": key, "fingerprint": fp, "status": status,
                                                    "body": body, "created_at": now}).scalar_one_or_none()
     if stored is not None:
-        return None
+        return
     first = db.session.execute(select(IdempotencyRecord.fingerprint, IdempotencyRecord.status,
                                       IdempotencyRecord.body)
                                .where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)).one()
     if first.fingerprint != fp:
-        db.session.rollback()
         raise IdempotencyKeyReused("This Idempotency-Key was used for a different request; use a new key.")
-    return Replay(first.status, first.body)
+    raise Replayed(first.status, first.body)
 
 
 def forget_old(now: datetime | None = None) -> int:

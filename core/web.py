@@ -89,7 +89,6 @@ def set_language():
         abort(422)
     if current_user.is_authenticated:
         user = update_preferences(signed_in.account(current_user), locale=locale)
-        db.session.commit()
         signed_in.changed(user)
     response = redirect(_back())
     response.set_cookie(LANG_COOKIE, locale, max_age=ONE_YEAR_S, samesite="Lax", httponly=True,
@@ -104,7 +103,6 @@ def set_large_text():
         abort(422)
     if current_user.is_authenticated:
         user = update_preferences(signed_in.account(current_user), large_text=value == "on")
-        db.session.commit()
         signed_in.changed(user)
     response = redirect(_back())
     response.set_cookie(LARGE_COOKIE, "1" if value == "on" else "0", max_age=ONE_YEAR_S, samesite="Lax",

@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from core.db import db
-from core.identity.models import Department, MerchantRole, Role, User
+from core.identity.models import Department, Merchant, MerchantRole, Role, User
 from core.identity.operations import create_account
 from core.identity.passwords import hash_password
 from core.identity.rules import N_
@@ -17,9 +17,9 @@ from demo.history import load_history
 from demo.reports import load_reports
 from geofence.models import FenceKind
 from geofence.operations import create_fence
-from merchant.models import Campaign, CampaignStatus, CampaignTarget, DiscountKind, Merchant
+from merchant.claims import claim
+from merchant.models import Campaign, CampaignStatus, CampaignTarget, DiscountKind
 from services.models import Category, Question, QuestionType
-from wallet.operations import claim
 
 DEMO_PASSWORD = "neighbour-2026"
 CENTRE = (31.1600, 121.5010)  # lat, lon of the demo community centre

@@ -15,10 +15,8 @@ from sqlalchemy import insert, select
 from core.db import db
 from core.identity.models import Role, User
 from merchant import ledger
-from merchant.ledger import EntryKind
-from merchant.models import Campaign
+from merchant.models import Campaign, ClaimCount, CouponStatus, EntryKind, WalletCoupon
 from merchant.rules import discount_cents
-from wallet.models import ClaimCount, CouponStatus, WalletCoupon
 
 NEIGHBOURS = 220  # each collects once: the campaign allows one coupon per resident
 DAYS = 28

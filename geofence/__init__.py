@@ -1,1 +1,1 @@
-"""Geofences around community centres, where coupons may be airdropped."""
+"""Geofences around community centres: the shapes, each worker's spatial index, the admin pages."""

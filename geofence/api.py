@@ -1,80 +1,19 @@
-"""/api/airdrop: check-ins; /api/fences and /api/admin/fences; the public airdrop schedule feeds."""
+"""/api/fences (public) and /api/admin/fences."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
-from flask import Blueprint as FlaskBlueprint
-from flask import current_app, session
 from flask.views import MethodView
-from flask_babel import lazy_gettext as _l
-from flask_login import current_user
-from flask_smorest import Blueprint, Page
+from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from core.db import db, utcnow
 from core.identity.access import roles_required
 from core.identity.models import Role
 from core.pagination import SelectPage
-from geofence import operations, rules
+from geofence import operations
 from geofence.models import Fence
-from geofence.schemas import CheckinIn, CheckinOut, FenceIn, FenceOut, FencePatch, OfferOut, ScheduleQuery
-from merchant.feed import merchant_channel
+from geofence.schemas import FenceIn, FenceOut, FencePatch
 
-blp = Blueprint("airdrop", __name__, url_prefix="/api", description="Geofences, check-ins and the airdrop schedule")
-feeds = FlaskBlueprint("feeds", __name__)
-
-LAST_FIX = "airdrop_fix"  # in the resident's signed session cookie, never in our database
-
-MESSAGES = {
-    rules.DROPPED: _l("New coupons are in your wallet."),
-    rules.POOR_ACCURACY: _l("Your location is not precise enough. Step outside or turn on GPS and try again."),
-    rules.IMPOSSIBLE_MOVEMENT: _l("Your location jumped too far too fast, so we could not use it."),
-    rules.OUTSIDE: _l("You are outside every coupon zone. Come by the community centre!"),
-    rules.NO_LIVE_CAMPAIGN: _l("No shop has coupons here right now."),
-    rules.WINDOW_CLOSED: _l("Coupons drop here at set times. See the schedule for the next one."),
-    rules.BUDGET_USED: _l("You have collected today's coupons. More tomorrow!"),
-    rules.NOTHING_NEW: _l("You already have every coupon on offer here."),
-}
-
-
-def airdrop_settings() -> operations.AirdropSettings:
-    config = current_app.config
-    return operations.AirdropSettings(
-        max_accuracy_m=config["AIRDROP_MAX_ACCURACY_M"], max_speed_mps=config["AIRDROP_MAX_SPEED_MPS"],
-        daily_budget=config["AIRDROP_DAILY_BUDGET"], top_n=config["AIRDROP_TOP_N"],
-        tz=ZoneInfo(config["LINLI_TIMEZONE"]))
-
-
-def _last_fix() -> rules.Fix | None:
-    raw = session.get(LAST_FIX)
-    try:
-        return rules.Fix(float(raw[0]), float(raw[1]), datetime.fromisoformat(raw[2]))
-    except (TypeError, ValueError, IndexError):
-        return None
-
-
-@blp.route("/airdrop/checkins")
-class Checkins(MethodView):
-    @roles_required(Role.RESIDENT)
-    @blp.arguments(CheckinIn())
-    @blp.response(200, CheckinOut)
-    def post(self, data):
-        """Report where the phone is; coupons may drop into the wallet"""
-        now = utcnow()
-        result = operations.check_in(resident_id=current_user.id, lat=data["lat"], lon=data["lon"],
-                                     accuracy_m=data["accuracy_m"], last=_last_fix(), now=now,
-                                     settings=airdrop_settings())
-        db.session.commit()
-        feed = current_app.extensions["linli_feed"]
-        for drop in result.dropped:  # the shops' live dashboards count collections too
-            feed.publish(merchant_channel(drop["merchant_id"]), {"kind": "collected", "at": now.isoformat(),
-                                                                 "campaign_id": drop["campaign_id"]})
-        if result.outcome not in (rules.POOR_ACCURACY, rules.IMPOSSIBLE_MOVEMENT):
-            session[LAST_FIX] = (round(data["lat"], 5), round(data["lon"], 5), now.isoformat())
-        return {"outcome": result.outcome, "message": str(MESSAGES[result.outcome]), "fences": result.fences,
-                "dropped": result.dropped, "next_window_at": result.next_window_at}
+blp = Blueprint("fences", __name__, url_prefix="/api", description="Geofences around community centres")
 
 
 @blp.route("/fences")
@@ -94,7 +33,6 @@ class AdminFences(MethodView):
     def post(self, data):
         """Create a circle or polygon geofence"""
         fence = operations.create_fence(data)
-        db.session.commit()
         return fence
 
 
@@ -106,44 +44,4 @@ class AdminFence(MethodView):
     def patch(self, data, fence_id):
         """Rename, resize, or switch a geofence off"""
         fence = operations.update_fence(fence_id, data)
-        db.session.commit()
         return fence
-
-
-@blp.route("/airdrops/schedule")
-class Schedule(MethodView):
-    @blp.arguments(ScheduleQuery(), location="query")
-    @blp.response(200, OfferOut(many=True))
-    @blp.paginate(Page)
-    def get(self, query):
-        """Public feed: live and upcoming campaigns with their airdrop times (for screens and shop TVs)"""
-        return operations.offers(utcnow(), airdrop_settings(), fence_id=query.get("fence_id"), days=query["days"])
-
-
-@feeds.get("/feeds/airdrops.ics")
-def airdrops_ical():
-    """The airdrop schedule as an iCalendar feed, one event per airdrop period."""
-    from icalendar import Calendar, Event
-
-    settings = airdrop_settings()
-    now = utcnow()
-    calendar = Calendar()
-    calendar.add("prodid", "-//Linli//Airdrop schedule//EN")
-    calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", "Linli coupon airdrops")
-    calendar.add("x-wr-timezone", settings.tz.key)
-    for offer in operations.offers(now, settings, days=14):
-        for period in offer["airdrops"]:
-            event = Event()
-            event.add("uid", f"airdrop-{offer['campaign_id']}-{period['start'].isoformat()}@linli")
-            event.add("dtstamp", now)
-            event.add("dtstart", period["start"])
-            event.add("dtend", period["end"])
-            event.add("summary", f"{offer['merchant_name']}: {offer['title']}")
-            event.add("location", offer["merchant_address"])
-            event.add("description", offer["description"])
-            calendar.add_component(event)
-    response = current_app.response_class(calendar.to_ical(), mimetype="text/calendar")
-    response.headers["Content-Disposition"] = 'inline; filename="linli-airdrops.ics"'
-    response.cache_control.max_age = 300
-    return response

@@ -1,4 +1,4 @@
-"""Pages: the public airdrop schedule, and the admins' geofence list."""
+"""Pages: the admins' geofence list."""
 
 from __future__ import annotations
 
@@ -8,26 +8,15 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from core.db import db, utcnow
+from core.db import db
 from core.forms import attempt
 from core.identity.access import roles_required
 from core.identity.models import Role
 from geofence import operations
-from geofence.api import airdrop_settings
 from geofence.models import Fence
 from geofence.schemas import FenceIn
 
 web = Blueprint("geofence_pages", __name__)
-
-
-@web.get("/airdrops")
-def schedule():
-    """Public: which shops drop coupons where and when (also for elevator screens)."""
-    fences = list(db.session.scalars(select(Fence).where(Fence.active.is_(True)).order_by(Fence.name).limit(50)))
-    now = utcnow()
-    offers = operations.offers(now, airdrop_settings(), days=7)
-    by_fence = {f.id: [o for o in offers if f.id in o["fence_ids"]] for f in fences}
-    return render_template("geofence/schedule.html", fences=fences, by_fence=by_fence, now=now)
 
 
 def _form_to_fence(form) -> dict:
@@ -54,7 +43,6 @@ def admin_fences():
     if request.method == "POST":
         fence, errors = attempt(lambda: operations.create_fence(FenceIn().load(_form_to_fence(request.form))))
         if fence is not None:
-            db.session.commit()
             flash(_("Geofence %(name)s created.", name=fence.name))
             return redirect(url_for("geofence_pages.admin_fences"))
     fences = list(db.session.scalars(select(Fence).order_by(Fence.active.desc(), Fence.name).limit(200)))
@@ -66,7 +54,6 @@ def admin_fences():
 @roles_required(Role.ADMIN)
 def toggle_fence(fence_id: int):
     fence = operations.update_fence(fence_id, {"active": request.form.get("active") == "on"})
-    db.session.commit()
     flash(_("Geofence %(name)s switched on.", name=fence.name) if fence.active
           else _("Geofence %(name)s switched off.", name=fence.name))
     return redirect(url_for("geofence_pages.admin_fences"))

@@ -1,1 +1,2 @@
-"""Merchant businesses and their coupon campaigns."""
+"""Businesses' coupon campaigns and the whole coupon lifecycle: claim, redemption, void,
+inventory and the ledger, with the till, the dashboard and its live feed."""

@@ -12,11 +12,11 @@ from sqlalchemy.orm import selectinload
 
 from core.db import db, utcnow
 from core.identity.access import roles_required
-from core.identity.models import MerchantRole, Role
+from core.identity.models import Merchant, MerchantRole, Role
 from core.pagination import SelectPage
 from core.problems import Forbidden
 from merchant import operations
-from merchant.models import Campaign, CampaignStatus, Merchant
+from merchant.models import Campaign, CampaignStatus
 from merchant.schemas import (
     CampaignIn,
     CampaignOut,
@@ -69,7 +69,6 @@ class Profile(MethodView):
     def patch(self, data):
         """Change my business's name, address, location, opening hours or tags"""
         merchant = operations.update_merchant(db.session.get(Merchant, current_user.merchant_id), data)
-        db.session.commit()
         return merchant
 
 
@@ -91,7 +90,6 @@ class Campaigns(MethodView):
     def post(self, data):
         """Create a campaign (as a draft)"""
         campaign = operations.create_campaign(current_user.merchant_id, data)
-        db.session.commit()
         return campaign
 
 
@@ -110,7 +108,6 @@ class CampaignItem(MethodView):
         """Change a campaign (terms only while it is a draft)"""
         campaign = operations.update_campaign(operations.get_campaign(current_user.merchant_id, campaign_id), data,
                                               now=utcnow())
-        db.session.commit()
         return campaign
 
 
@@ -123,7 +120,6 @@ class CampaignState(MethodView):
         """Publish, pause, resume or end a campaign"""
         campaign = operations.change_state(operations.get_campaign(current_user.merchant_id, campaign_id),
                                            data["action"], now=utcnow(), end_policy=data.get("end_policy"))
-        db.session.commit()
         return campaign
 
 
@@ -136,5 +132,4 @@ class CampaignInventory(MethodView):
         """Set the total inventory (never below what has been collected)"""
         campaign = operations.set_inventory(operations.get_campaign(current_user.merchant_id, campaign_id),
                                             data["inventory_total"])
-        db.session.commit()
         return campaign

@@ -15,6 +15,11 @@ import threading
 import time
 from collections import defaultdict
 
+from flask import current_app
+
+from core.tx import after_commit
+from merchant.signals import coupon_claimed, coupon_redeemed, redemption_refused, redemption_voided
+
 log = logging.getLogger(__name__)
 CHANNEL_PREFIX = "linli:feed:"
 
@@ -116,6 +121,28 @@ class RedisBroker(LocalBroker):
 
 def merchant_channel(merchant_id: int) -> str:
     return f"merchant:{merchant_id}"
+
+
+def _publish_after_commit(merchant_id: int, event: dict) -> None:
+    broker = current_app.extensions["linli_feed"]
+    after_commit(lambda: broker.publish(merchant_channel(merchant_id), event))
+
+
+def _on_claimed(coupon, **_):
+    # Built now, sent after commit: the coupon's attributes cannot be loaded once it has committed.
+    _publish_after_commit(coupon.merchant_id, {"kind": "collected", "at": coupon.collected_at.isoformat(),
+                                               "campaign_id": coupon.campaign_id})
+
+
+def _on_till_event(merchant_id: int, *, event: dict, **_):
+    _publish_after_commit(merchant_id, event)
+
+
+def subscribe() -> None:
+    """Every path that changes what a dashboard shows reaches its streams through these."""
+    coupon_claimed.connect(_on_claimed, weak=False)
+    for signal in (coupon_redeemed, redemption_refused, redemption_voided):
+        signal.connect(_on_till_event, weak=False)
 
 
 def init_feed(app) -> None:

@@ -1,30 +1,21 @@
-"""A merchant business and its coupon campaigns."""
+"""Coupon campaigns and the coupons they issue: the merchant domain owns the coupon lifecycle.
+
+A coupon (WalletCoupon) sits in a resident's card wallet, but every change to it - the claim,
+the redemption, a void - is a merchant operation (claims.py, redemption.py), because each one
+moves the campaign's inventory or the ledger in the same transaction. The counters exist so that
+the database, not Python, decides: each claim is a handful of conditional statements.
+"""
 
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import UTCDateTime, db, str_enum, utcnow
-
-
-class Merchant(db.Model):
-    __tablename__ = "merchant"
-    __table_args__ = (
-        CheckConstraint("lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180", name="coordinates"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(120))
-    address: Mapped[str] = mapped_column(String(255))
-    lat: Mapped[float]
-    lon: Mapped[float]
-    opening_hours: Mapped[str] = mapped_column(String(255), default="")
-    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+from merchant.tokens import new_secret
 
 
 class CampaignStatus(enum.StrEnum):
@@ -113,3 +104,113 @@ class CampaignTarget(db.Model):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True)
     fence_id: Mapped[int] = mapped_column(ForeignKey("fence.id", ondelete="CASCADE"), primary_key=True,
                                           index=True)
+
+
+class CouponStatus(enum.StrEnum):
+    USABLE = "usable"
+    REDEEMED = "redeemed"
+    VOIDED = "voided"
+
+
+class WalletCoupon(db.Model):
+    __tablename__ = "wallet_coupon"
+    __table_args__ = (
+        # One drop of a campaign per resident per local day: repeating a check-in drops nothing more.
+        UniqueConstraint("campaign_id", "resident_id", "drop_date", name="one_drop_a_day"),
+        CheckConstraint("expires_at > collected_at", name="validity"),
+        CheckConstraint("(status = 'redeemed') = (redeemed_at IS NOT NULL)", name="redeemed"),
+        Index("ix_wallet_coupon_resident_status", "resident_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id", ondelete="CASCADE"), index=True)
+    # Where and when it dropped: the only trace of the resident's position we keep.
+    fence_id: Mapped[int | None] = mapped_column(ForeignKey("fence.id", ondelete="SET NULL"))
+    collected_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    drop_date: Mapped[date] = mapped_column(Date)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[CouponStatus] = mapped_column(str_enum(CouponStatus, "coupon_status"),
+                                                 default=CouponStatus.USABLE)
+    redeemed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    void_reason: Mapped[str | None] = mapped_column(String(40))
+    # The coupon's own TOTP secret (merchant.tokens): the phone draws rotating codes from it offline.
+    totp_secret: Mapped[str] = mapped_column(String(32), default=new_secret)
+
+
+class PrintedCode(db.Model):
+    """A coupon printed on paper for a resident without a smartphone: one code, used once.
+
+    Printing again replaces the code, so a lost slip can be cancelled by printing a new one.
+    """
+
+    __tablename__ = "printed_code"
+
+    coupon_id: Mapped[int] = mapped_column(ForeignKey("wallet_coupon.id", ondelete="CASCADE"), primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    printed_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    printed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ClaimCount(db.Model):
+    """How many coupons of a campaign a resident holds: the per-resident limit's counter."""
+
+    __tablename__ = "claim_count"
+    __table_args__ = (CheckConstraint("n >= 0", name="non_negative"),)
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    n: Mapped[int] = mapped_column(default=0)
+
+
+class DailyDrops(db.Model):
+    """Airdropped coupons per resident per local day: the district-wide fairness budget."""
+
+    __tablename__ = "daily_drops"
+    __table_args__ = (CheckConstraint("n >= 0", name="non_negative"),)
+
+    resident_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    n: Mapped[int] = mapped_column(default=0)
+
+
+# The ledger (merchant.ledger appends to it): every collection, redemption, refusal and void.
+class EntryKind(enum.StrEnum):
+    COLLECTED = "collected"
+    REDEEMED = "redeemed"
+    REFUSED = "refused"
+    VOIDED = "voided"
+
+
+class LedgerEntry(db.Model):
+    __tablename__ = "ledger_entry"
+    __table_args__ = (
+        CheckConstraint("(kind IN ('redeemed', 'voided')) = (bill_cents IS NOT NULL AND discount_cents IS NOT NULL)",
+                        name="money"),
+        CheckConstraint("(kind = 'voided') = (reverses_id IS NOT NULL)", name="void_reverses"),
+        CheckConstraint("discount_cents IS NULL OR (discount_cents >= 0 AND discount_cents <= bill_cents)",
+                        name="discount_within_bill"),
+        Index("ix_ledger_entry_merchant_kind_at", "merchant_id", "kind", "at"),
+        Index("ix_ledger_entry_merchant_date", "merchant_id", "local_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[EntryKind] = mapped_column(str_enum(EntryKind, "entry_kind"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    local_date: Mapped[date] = mapped_column(Date)
+    local_weekday: Mapped[int] = mapped_column(SmallInteger)  # Monday 0
+    local_hour: Mapped[int] = mapped_column(SmallInteger)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id", ondelete="RESTRICT"))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id", ondelete="RESTRICT"))
+    # No foreign key: the ledger outlives anything it mentions, and is never rewritten for it.
+    coupon_id: Mapped[int | None] = mapped_column(index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    bill_cents: Mapped[int | None]
+    discount_cents: Mapped[int | None]
+    # refused: why; redeemed: how the code came in (camera, photo, typed, printed).
+    reason: Mapped[str | None] = mapped_column(String(40))
+    # A void names the redemption it reverses; unique, so a redemption is voided at most once.
+    reverses_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ledger_entry.id", deferrable=True, initially="DEFERRED"), unique=True)

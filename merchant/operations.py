@@ -8,10 +8,13 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from core.db import db
+from core.identity.models import Merchant
 from core.identity.rules import N_
 from core.problems import Conflict, NotFound, ValidationFailed
+from geofence.models import Fence
 from merchant import rules
-from merchant.models import Campaign, CampaignStatus, CampaignTarget, EndPolicy, Merchant
+from merchant.claims import void_unredeemed
+from merchant.models import Campaign, CampaignStatus, CampaignTarget, EndPolicy
 from merchant.signals import campaign_changed, campaign_ended
 
 EDITABLE_WHEN_PUBLISHED = {"title", "description", "airdrop_windows", "target_fence_ids", "tags", "ends_at"}
@@ -37,8 +40,7 @@ def target_ids(campaign_id: int) -> list[int]:
 
 def _set_targets(campaign_id: int, fence_ids: list[int]) -> None:
     wanted = sorted(set(fence_ids))
-    fence = db.metadata.tables["fence"]  # owned by geofence/, which depends on us
-    found = set(db.session.scalars(select(fence.c.id).where(fence.c.id.in_(wanted), fence.c.active.is_(True))))
+    found = set(db.session.scalars(select(Fence.id).where(Fence.id.in_(wanted), Fence.active.is_(True))))
     missing = [i for i in wanted if i not in found]
     if missing:
         raise ValidationFailed("Unknown geofence.", errors={"target_fence_ids": [N_("Unknown geofence.")]},
@@ -107,6 +109,8 @@ def change_state(campaign: Campaign, action: str, *, now: datetime, end_policy: 
         raise CampaignStateConflict("The campaign changed meanwhile; reload and try again.")
     db.session.refresh(campaign)
     if action == "end":
+        if campaign.end_policy is EndPolicy.VOID:
+            void_unredeemed(campaign.id, reason="campaign_ended")
         campaign_ended.send(campaign)
     campaign_changed.send(campaign)
     return campaign

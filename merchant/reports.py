@@ -15,8 +15,7 @@ from sqlalchemy.orm import aliased
 
 from core.db import db
 from core.identity.models import User
-from merchant.ledger import EntryKind, LedgerEntry
-from merchant.models import Campaign
+from merchant.models import Campaign, EntryKind, LedgerEntry
 from merchant.stats import Money, days, grid, rate
 
 L = LedgerEntry

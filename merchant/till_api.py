@@ -12,17 +12,15 @@ from marshmallow import ValidationError as SchemaError
 from marshmallow import fields, validate, validates_schema
 
 from core import idempotency
-from core.db import db, utcnow
+from core.db import utcnow
 from core.errors import PROBLEM_JSON
 from core.problems import ValidationFailed
 from core.ratelimit import rate_limit
 from core.schemas import Integer, StrictSchema
-from merchant import redemption, reports
+from merchant import redemption, reports, tokens
 from merchant.api import merchant_staff
-from merchant.feed import merchant_channel
 from merchant.photos import NotAnImage, decode
 from merchant.stats import PERIODS, BadPeriod, period_dates
-from wallet import tokens
 
 blp = Blueprint("till", __name__, url_prefix="/api/merchant", description="Redeeming coupons and the dashboard")
 MAX_BILL_CENTS = 100_000_000  # ¥1,000,000: no neighbourhood bill is larger
@@ -44,8 +42,23 @@ class RedemptionOut(StrictSchema):
     bill_cents = Integer()
     discount_cents = Integer()
     to_pay_cents = Integer()
-    redeemed_at = fields.String()
-    void_until = fields.String()
+    redeemed_at = fields.AwareDateTime()
+    void_until = fields.AwareDateTime()
+
+
+class RefusalOut(StrictSchema):
+    """problem+json, with why the coupon was not accepted."""
+
+    type = fields.String()
+    title = fields.String()
+    status = Integer()
+    detail = fields.String()
+    reason = fields.String(metadata={"description": "malformed, not_genuine, code_expired, printed_used, "
+                                                    "other_merchant, already_redeemed, voided, coupon_expired, "
+                                                    "not_started, min_spend"})
+    redeemed_at = fields.AwareDateTime(allow_none=True)
+    expired_at = fields.AwareDateTime(allow_none=True)
+    min_spend_cents = Integer(allow_none=True)
 
 
 class VoidOut(StrictSchema):
@@ -54,7 +67,7 @@ class VoidOut(StrictSchema):
     coupon_id = Integer()
     bill_cents = Integer()
     discount_cents = Integer()
-    voided_at = fields.String()
+    voided_at = fields.AwareDateTime()
 
 
 class ScanOut(StrictSchema):
@@ -113,18 +126,36 @@ def till() -> redemption.Till:
                            tz=district_tz(), printed_key=tokens.printed_key(current_app.config["SECRET_KEY"]))
 
 
-def publish(answer: redemption.Answer, merchant_id: int) -> None:
-    if answer.event is not None:
-        current_app.extensions["linli_feed"].publish(merchant_channel(merchant_id), answer.event)
+# How the API tells the cashier about each refusal (the till's page translates by reason).
+REFUSALS = {
+    tokens.MALFORMED: (422, "This is not a Linli coupon code."),
+    tokens.NOT_GENUINE: (422, "This code is not genuine."),
+    tokens.CODE_EXPIRED: (422, "This code has expired. Ask the customer to open the coupon again (a screenshot "
+                               "does not work)."),
+    redemption.PRINTED_USED: (409, "This printed code has already been used."),
+    redemption.OTHER_MERCHANT: (403, "This coupon is for another shop."),
+    redemption.ALREADY_REDEEMED: (409, "This coupon has already been used."),
+    redemption.VOIDED: (422, "This coupon was cancelled by the shop and no longer works."),
+    redemption.COUPON_EXPIRED: (422, "This coupon has expired."),
+    redemption.NOT_STARTED: (422, "This campaign has not started yet."),
+    redemption.MIN_SPEND: (422, "The bill is below this coupon's minimum spend."),
+}
 
 
-def answer_response(status: int, body: dict, *, replayed: bool = False):
+def answer_of(outcome: redemption.Redeemed | redemption.Refused) -> tuple[int, dict]:
+    """The status and body the till is sent, and sent again to any retry with the same key."""
+    if isinstance(outcome, redemption.Redeemed):
+        return 200, RedemptionOut().dump(outcome)
+    status, detail = REFUSALS[outcome.reason]
+    return status, RefusalOut().dump({"type": "/problems/redemption-refused", "title": "Coupon not accepted",
+                                      "status": status, "detail": detail, **vars(outcome)})
+
+
+def answer_response(status: int, body: dict):
     response = jsonify(body)
     response.status_code = status
     if status >= 400:
         response.mimetype = PROBLEM_JSON
-    if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
     return response
 
 
@@ -143,24 +174,25 @@ class Redemptions(MethodView):
     @blp.arguments(RedeemIn())
     @blp.response(200, RedemptionOut)
     @blp.alt_response(400, description="No Idempotency-Key header")
-    @blp.alt_response(403, description="The coupon belongs to another shop")
-    @blp.alt_response(409, description="Already redeemed")
-    @blp.alt_response(422, description="Not genuine, expired code or coupon, minimum spend not met, "
-                                       "or the key was used for another request")
+    @blp.alt_response(403, schema=RefusalOut, description="The coupon belongs to another shop")
+    @blp.alt_response(409, schema=RefusalOut, description="Already redeemed")
+    @blp.alt_response(422, schema=RefusalOut, description="Not genuine, expired code or coupon, minimum spend not "
+                                                          "met, or the key was used for another request")
     def post(self, data):
-        """Redeem a coupon: exactly once, whatever the retries (send an Idempotency-Key header)"""
+        """Redeem a coupon: exactly once, whatever the retries (send an Idempotency-Key header)
+
+        A retry with the same key gets the first answer, status and body, with `Idempotent-Replayed:
+        true`, even when the coupon has changed since (a void, say): the replay says what that
+        request did, not what the coupon is now.
+        """
         key = idempotency.valid_key(request.headers.get(idempotency.HEADER))
-        scope = f"redeem:{current_user.merchant_id}"
-        fp = idempotency.fingerprint("POST", request.path, data)
         t = till()
-        answer = redemption.redeem(t, code_text=data["code"], bill_cents=data["bill_cents"], method=data["method"])
-        replay = idempotency.record(scope, key, fp, answer.status, answer.body, t.now)
-        if replay is not None:
-            db.session.rollback()
-            return answer_response(replay.status, replay.body, replayed=True)
-        db.session.commit()
-        publish(answer, t.merchant_id)
-        return answer_response(answer.status, answer.body)
+        outcome = redemption.redeem(t, code_text=data["code"], bill_cents=data["bill_cents"], method=data["method"])
+        status, body = answer_of(outcome)
+        # Raises Replayed when another request answered this key first: its answer is sent, ours rolled back.
+        idempotency.record(f"redeem:{t.merchant_id}", key, idempotency.fingerprint("POST", request.path, data),
+                           status, body, t.now)
+        return answer_response(status, body)
 
 
 @blp.route("/redemptions/<id:redemption_id>/void")
@@ -171,14 +203,7 @@ class Void(MethodView):
     @blp.alt_response(409, description="Already voided, or more than 10 minutes ago")
     def post(self, redemption_id):
         """Void a redemption made by mistake, within 10 minutes: the coupon returns to the wallet"""
-        t = till()
-        answer = redemption.void(t, redemption_id)
-        if answer.status != 200:
-            db.session.rollback()
-            return answer_response(answer.status, answer.body)
-        db.session.commit()
-        publish(answer, t.merchant_id)
-        return answer_response(answer.status, answer.body)
+        return redemption.void(till(), redemption_id)
 
 
 class PhotoIn(StrictSchema):

@@ -14,11 +14,11 @@ from flask_login import current_user
 from marshmallow import ValidationError as SchemaError
 
 from core.db import db, utcnow
+from core.identity.models import Merchant
 from core.problems import ValidationFailed
 from merchant import reports
 from merchant.api import merchant_staff
 from merchant.feed import merchant_channel
-from merchant.models import Merchant
 from merchant.redemption import VOID_WINDOW
 from merchant.stats import BadPeriod, money, period_dates
 from merchant.till_api import DashboardQuery, district_tz

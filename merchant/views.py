@@ -13,8 +13,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from core.db import db, utcnow
-from core.forms import attempt
-from core.problems import Problem
+from core.forms import attempt, first_message
 from merchant import operations
 from merchant.api import owner_only
 from merchant.models import Campaign, EndPolicy
@@ -83,11 +82,11 @@ def _fences():
                               .order_by(fence.c.name)).all()
 
 
-def _say(problem: Problem) -> str:
+def _say(errors: dict) -> str:
     """A refusal in the owner's language: field messages are in the catalogue, the rest is one line."""
-    if problem.errors:
-        first = next(iter(problem.errors.values()))
-        return _(first[0]) if isinstance(first, list) and first else _(str(first))
+    fields = {k: v for k, v in errors.items() if k != "_"}
+    if fields:
+        return _(first_message(fields))
     return _("That is not possible for this campaign right now.")
 
 
@@ -109,7 +108,6 @@ def new_campaign():
         campaign, errors = attempt(lambda: operations.create_campaign(
             current_user.merchant_id, CampaignIn().load(_form_to_campaign(request.form))))
         if campaign is not None:
-            db.session.commit()
             flash(_("Draft saved. Publish it when you are ready."))
             return redirect(url_for("merchant_pages.campaign", campaign_id=campaign.id))
     return render_template("merchant/new_campaign.html", errors=errors, form=request.form, fences=_fences(),
@@ -131,15 +129,10 @@ def campaign(campaign_id: int):
 def change_state(campaign_id: int):
     c = operations.get_campaign(current_user.merchant_id, campaign_id)
     policy = request.form.get("end_policy")
-    try:
-        operations.change_state(c, request.form.get("action", ""), now=utcnow(),
-                                end_policy=EndPolicy(policy) if policy in ("honour", "void") else None)
-    except Problem as problem:
-        db.session.rollback()
-        flash(_say(problem))
-    else:
-        db.session.commit()
-        flash(_("Campaign updated."))
+    _done, errors = attempt(lambda: operations.change_state(
+        c, request.form.get("action", ""), now=utcnow(),
+        end_policy=EndPolicy(policy) if policy in ("honour", "void") else None))
+    flash(_say(errors) if errors else _("Campaign updated."))
     return redirect(url_for("merchant_pages.campaign", campaign_id=campaign_id))
 
 
@@ -151,12 +144,6 @@ def inventory(campaign_id: int):
     if not isinstance(new_total, int) or new_total < 1:
         flash(_("Enter a whole number of coupons."))
     else:
-        try:
-            operations.set_inventory(c, new_total)
-        except Problem as problem:
-            db.session.rollback()
-            flash(_say(problem))
-        else:
-            db.session.commit()
-            flash(_("Inventory is now %(n)s.", n=new_total))
+        _done, errors = attempt(lambda: operations.set_inventory(c, new_total))
+        flash(_say(errors) if errors else _("Inventory is now %(n)s.", n=new_total))
     return redirect(url_for("merchant_pages.campaign", campaign_id=campaign_id))

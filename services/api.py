@@ -113,7 +113,6 @@ class Reports(MethodView):
             now=utcnow(), area_of=area_of)
         # Built before the commit: afterwards every attribute would be reloaded from the database.
         out = _out(report, data["service_code"])
-        db.session.commit()
         return out
 
 

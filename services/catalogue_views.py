@@ -104,7 +104,6 @@ def index():
             else:
                 data["keywords"] = [k.strip() for k in data["keywords"].split(",") if k.strip()]
                 db.session.add(Category(**data))
-                db.session.commit()
                 flash(_("Category added."))
                 return redirect(url_for("catalogue.edit", code=data["code"]))
     counts = dict(db.session.execute(select(Question.category_id, func.count()).group_by(Question.category_id)).all())
@@ -128,7 +127,6 @@ def edit(code: str):
             data["keywords"] = [k.strip() for k in data["keywords"].split(",") if k.strip()]
             for key, value in data.items():
                 setattr(category, key, value)
-            db.session.commit()
             flash(_("Saved."))
             return redirect(url_for("catalogue.edit", code=code))
     questions = db.session.scalars(select(Question).where(Question.category_id == category.id)
@@ -160,7 +158,6 @@ def add_question(code: str):
     db.session.add(Question(category_id=category.id, code=data["code"], prompt=data["prompt"],
                             datatype=data["datatype"], required=data["required"], position=position,
                             choices=parse_choices(data["choices"]) if listed else []))
-    db.session.commit()
     flash(_("Question added."))
     return redirect(url_for("catalogue.edit", code=code))
 
@@ -173,6 +170,5 @@ def delete_question(code: str, question_id: int):
     if question is None or question.category_id != category.id:
         raise NotFound("No such question.")
     db.session.delete(question)
-    db.session.commit()
     flash(_("Question removed. Reports already filed keep their answers."))
     return redirect(url_for("catalogue.edit", code=code))

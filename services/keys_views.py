@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from core.db import db, utcnow
+from core.db import utcnow
 from core.identity.access import roles_required
 from core.identity.models import Role
 from services import keys
@@ -27,7 +27,6 @@ def keys_page():
             errors["name"] = [_("At most %(n)s characters.", n=keys.MAX_NAME)]
         else:
             new_key, key = keys.issue(name, current_user.id, utcnow())
-            db.session.commit()
             flash(_("API key issued for %(name)s.", name=key.name))
     # The new key is shown in this answer and never again: a redirect would have to carry it
     # through the session cookie, which is signed but not encrypted.
@@ -41,6 +40,5 @@ def keys_page():
 @roles_required(Role.ADMIN)
 def revoke(key_id: int):
     key = keys.revoke(key_id, utcnow())
-    db.session.commit()
     flash(_("API key of %(name)s revoked: it no longer works.", name=key.name))
     return redirect(url_for("open311_keys.keys_page"))

@@ -303,5 +303,4 @@ def _create(fmt: str):
             contact=contact, api_key_id=key.id), now=utcnow(), area_of=operations.area_of)
     except NotFound:
         raise Open311Error(404, f"service_code: No service {form['service_code'].strip()[:64]}.") from None
-    db.session.commit()
     return _respond(fmt, "service_requests", [wire.created(report.ref, contact.get("account_id"))], 201)

@@ -12,10 +12,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from core.db import db, utcnow
-from core.forms import attempt
+from core.forms import attempt, first_message
 from core.identity.access import roles_required
 from core.identity.models import Role, User
-from core.problems import Problem
 from services import operations
 from services.forms import CHANNELS, assisted_contact, photo_bytes, report_from_form
 from services.models import Category, Channel, Resolution, ServiceRequest, Status
@@ -79,14 +78,8 @@ def work_order(ref: str):
 
 def _act(ref: str, action) -> object:
     report = _mine(ref)
-    try:
-        action(report)
-    except Problem as problem:
-        db.session.rollback()
-        flash(_(next(iter(problem.errors.values()))[0]) if problem.errors else _(problem.detail))
-    else:
-        db.session.commit()
-        flash(_("Saved."))
+    _done, errors = attempt(lambda: action(report))
+    flash(_(first_message(errors)) if errors else _("Saved."))
     return redirect(url_for("work.work_order", ref=report.ref))
 
 
@@ -128,14 +121,12 @@ def close(ref: str):
         after_photos=photo_bytes(request.files.getlist("photos")), duplicate_of=request.form.get("duplicate_of"),
         referral=request.form.get("referral"), now=utcnow()) if resolution else _missing_reason())
     if errors:
-        db.session.rollback()
         report = _mine(ref)
         events = operations.timeline(report, public_only=False)
         return render_template("services/work_order.html", r=report, events=events, names={}, colleagues=[],
                                category=db.session.get(Category, report.category_id),
                                photos=operations.photos_of(report), now=utcnow(), errors=errors,
                                form=request.form, questions=operations.questions_of(report.category_id)), 422
-    db.session.commit()
     flash(_("Closed. The resident has been told."))
     return redirect(url_for("work.queue"))
 
@@ -161,12 +152,10 @@ def assisted():
                              contact=assisted_contact(request.form), filed_by_id=current_user.id),
             now=utcnow(), area_of=area_of))
         if report is not None:
-            db.session.commit()
             flash(_("Filed. Give the resident this reference: %(ref)s", ref=report.ref))
             return redirect(url_for("work.work_order", ref=report.ref) if current_user.role is Role.STAFF
                             and report.department_id == current_user.department_id
                             else url_for("reports.track", ref=report.ref))
-        db.session.rollback()
     questions = operations.questions_of(category.id) if category else []
     return render_template("services/assisted.html", groups=categories_by_group(), category=category,
                            questions=questions, errors=errors, form=request.form), (422 if errors else 200)

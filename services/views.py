@@ -11,10 +11,9 @@ from flask_login import current_user
 from sqlalchemy import or_, select, update
 
 from core.db import db, utcnow
-from core.forms import attempt
+from core.forms import attempt, first_message
 from core.identity.access import roles_required
 from core.identity.models import Role
-from core.problems import Problem
 from services import operations, rules
 from services.forms import report_from_form
 from services.models import Category, Notification, Photo, ServiceRequest, Supporter, Verdict
@@ -52,10 +51,8 @@ def report(code: str):
             report_from_form(code, request.form, request.files, reporter_id=reporter), now=utcnow(),
             area_of=area_of))
         if report_ is not None:
-            db.session.commit()
             flash(_("Thank you. Your reference is %(ref)s: quote it if you call us.", ref=report_.ref))
             return redirect(url_for("reports.track", ref=report_.ref))
-        db.session.rollback()
     return render_template("services/report.html", category=category, errors=errors, form=request.form,
                            questions=operations.questions_of(category.id)), (422 if errors else 200)
 
@@ -88,13 +85,10 @@ def track(ref: str):
 @residents
 def support(ref: str):
     report_ = operations.by_ref(ref)
-    try:
-        added = operations.support(report_, current_user.id, utcnow())
-    except Problem as problem:
-        db.session.rollback()
-        flash(_(problem.detail))
+    added, errors = attempt(lambda: operations.support(report_, current_user.id, utcnow()))
+    if errors:
+        flash(_(first_message(errors)))
     else:
-        db.session.commit()
         if added:
             flash(_("Thank you: you will hear about this report like the person who filed it."))
     return redirect(url_for("reports.track", ref=report_.ref))
@@ -105,14 +99,11 @@ def support(ref: str):
 def judge(ref: str):
     report_ = operations.by_ref(ref)
     confirmed = request.form.get("verdict") == "fixed"
-    try:
-        operations.judge(report_, current_user.id, confirmed=confirmed, comment=request.form.get("comment", ""),
-                         now=utcnow())
-    except Problem as problem:
-        db.session.rollback()
-        flash(_(next(iter(problem.errors.values()))[0]) if problem.errors else _(problem.detail))
+    _done, errors = attempt(lambda: operations.judge(report_, current_user.id, confirmed=confirmed,
+                                                 comment=request.form.get("comment", ""), now=utcnow()))
+    if errors:
+        flash(_(first_message(errors)))
     else:
-        db.session.commit()
         flash(_("Thank you for confirming.") if confirmed else
               _("We are sorry. The work order is open again and goes to the top of the queue."))
     return redirect(url_for("reports.track", ref=report_.ref))
@@ -157,7 +148,6 @@ def notifications():
 def read_all():
     db.session.execute(update(Notification).where(Notification.user_id == current_user.id,
                                                   Notification.read_at.is_(None)).values(read_at=utcnow()))
-    db.session.commit()
     return redirect(url_for("reports.notifications"))
 
 

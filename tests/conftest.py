@@ -25,12 +25,17 @@ os.environ["LINLI_ENV"] = "test"
 for var in ("DATABASE_URL", "REDIS_URL"):
     os.environ.pop(var, None)
 
-from core import create_app  # noqa: E402
 from core.db import db  # noqa: E402
-from core.identity.models import Department, MerchantRole, Role, User  # noqa: E402
+from core.identity.models import (  # noqa: E402
+    Department,
+    Merchant,  # noqa: E402
+    MerchantRole,
+    Role,
+    User,
+)
 from core.identity.operations import create_account  # noqa: E402
 from core.identity.passwords import hash_password  # noqa: E402
-from merchant.models import Merchant  # noqa: E402
+from linli import create_app  # noqa: E402
 
 CI = os.environ.get("CI", "").lower() == "true"
 PG_SERVER = os.environ.get("LINLI_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
@@ -362,7 +367,7 @@ def shop(app, make_merchant, make_user, make_campaign):
         from datetime import timedelta
 
         from core.db import utcnow
-        from wallet.models import WalletCoupon
+        from merchant.models import WalletCoupon
 
         with app.app_context():
             merchant = make_merchant()

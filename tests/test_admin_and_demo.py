@@ -1,10 +1,10 @@
 from sqlalchemy import func, select
 
 from core.db import db, utcnow
-from core.identity.models import Department, MerchantRole, Role, User
+from core.identity.models import Department, Merchant, MerchantRole, Role, User
 from demo.district import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo
 from geofence.models import Fence
-from merchant.models import Campaign, CampaignStatus, Merchant
+from merchant.models import Campaign, CampaignStatus
 from services.models import Category
 from tests.conftest import count, login
 

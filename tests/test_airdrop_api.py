@@ -6,9 +6,8 @@ from sqlalchemy import select, text
 
 from core.db import db, utcnow
 from core.identity.models import Role
-from merchant.models import Campaign
+from merchant.models import Campaign, WalletCoupon
 from tests.conftest import CENTRE
-from wallet.models import WalletCoupon
 
 HERE = {"lat": CENTRE[0] + 0.0005, "lon": CENTRE[1], "accuracy_m": 12.0}
 

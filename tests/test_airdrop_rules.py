@@ -8,16 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from airdrop.rules import IMPOSSIBLE_MOVEMENT, POOR_ACCURACY, Fix, Offer, implausible, rank_offers
 from geofence.index import BadPolygon, FenceIndex, FenceShape, check_polygon
-from geofence.rules import (
-    IMPOSSIBLE_MOVEMENT,
-    POOR_ACCURACY,
-    Fix,
-    Offer,
-    haversine_m,
-    implausible,
-    rank_offers,
-)
+from geofence.rules import haversine_m
 from merchant.rules import (
     BadWindow,
     InvalidTransition,

@@ -8,9 +8,9 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from core import create_app
 from core.db import db, utcnow
 from demo.district import DEMO_PASSWORD, load_demo
+from linli import create_app
 from tests.conftest import CsrfClient, empty_all_tables, login
 
 

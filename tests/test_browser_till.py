@@ -131,8 +131,8 @@ def _qr_video(payload: str, path) -> None:
 
 
 def test_the_till_scans_a_phone_held_up_to_its_camera(chromium, app, shop, tmp_path):
+    from merchant.tokens import qr_payload
     from tests.browser import CHROMIUM, CHROMIUM_ARGS
-    from wallet.tokens import qr_payload
 
     s = shop(amount_off_cents=800, title="Dumpling set")
     coupon_id, secret = s["coupons"][0]
@@ -159,7 +159,7 @@ def test_the_till_scans_a_phone_held_up_to_its_camera(chromium, app, shop, tmp_p
         from sqlalchemy import select
 
         from core.db import db
-        from merchant.ledger import EntryKind, LedgerEntry
+        from merchant.models import EntryKind, LedgerEntry
 
         entry = db.session.scalars(select(LedgerEntry).where(LedgerEntry.kind == EntryKind.REDEEMED)).one()
         assert (entry.coupon_id, entry.reason, entry.discount_cents) == (coupon_id, "camera", 800)

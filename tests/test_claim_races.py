@@ -7,11 +7,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from core.db import db, utcnow
-from merchant.ledger import EntryKind, LedgerEntry
-from merchant.models import Campaign
+from merchant.claims import BUDGET_USED, LIMIT_REACHED, SOLD_OUT, ClaimRefused, claim
+from merchant.models import Campaign, ClaimCount, DailyDrops, EntryKind, LedgerEntry, WalletCoupon
 from tests.conftest import make_residents, race
-from wallet.models import ClaimCount, DailyDrops, WalletCoupon
-from wallet.operations import BUDGET_USED, LIMIT_REACHED, SOLD_OUT, ClaimRefused, claim
 
 TODAY = date(2026, 11, 20)
 

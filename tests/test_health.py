@@ -1,4 +1,4 @@
-from core import create_app
+from linli import create_app
 
 
 def test_healthz_answers_without_touching_the_database(client):

@@ -1,7 +1,7 @@
 """The per-process identity snapshot never shows a device stale data about its own account."""
 
-from core import create_app
 from core.db import db
+from linli import create_app
 from tests.conftest import TEST_PASSWORD, CsrfClient
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from core.db import db, utcnow
 from core.identity.models import Role
-from merchant.ledger import LedgerEntry
+from merchant.models import LedgerEntry
 from merchant.stats import BadPeriod, grid, money, period_dates, rate
 from tests.test_redemption import qr, redeem
 

@@ -6,7 +6,7 @@ import threading
 import time
 import uuid
 
-from core.app import create_app
+from linli.app import create_app
 from merchant.feed import LocalBroker, RedisBroker
 from tests.browser import live_server
 from tests.test_redemption import qr, redeem

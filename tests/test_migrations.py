@@ -8,8 +8,8 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 
-from core import create_app
 from core.db import db
+from linli import create_app
 from tests.conftest import PG_SERVER, unavailable
 
 

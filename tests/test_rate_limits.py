@@ -1,7 +1,7 @@
 """Sign-in limits are shared by every worker through Redis, and survive Redis going away."""
 
-from core import create_app
 from core.db import db
+from linli import create_app
 from tests.conftest import TEST_PASSWORD, CsrfClient
 
 

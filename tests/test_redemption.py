@@ -9,10 +9,9 @@ from sqlalchemy import func, select
 
 from core.db import db, utcnow
 from core.identity.models import Role
-from merchant.ledger import EntryKind, LedgerEntry
+from merchant import tokens
+from merchant.models import CouponStatus, EntryKind, LedgerEntry, WalletCoupon
 from tests.conftest import login
-from wallet import tokens
-from wallet.models import CouponStatus, WalletCoupon
 
 
 def qr(coupon, at=None) -> str:

@@ -10,7 +10,7 @@ from core.db import utcnow
 from core.identity.access import roles_required
 from core.identity.models import Role
 from core.pagination import RowPage
-from wallet import tokens
+from merchant import tokens
 from wallet.queries import coupon_key, coupon_view, my_coupon, shelf_query
 from wallet.schemas import CouponKeyOut, CouponOut, WalletQuery
 

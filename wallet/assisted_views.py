@@ -10,15 +10,16 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from airdrop.api import airdrop_settings
 from core.db import db, utcnow
 from core.identity.access import roles_required
-from core.identity.models import Role, User
+from core.identity.models import Merchant, Role, User
 from core.identity.rules import N_
 from core.problems import NotFound
-from geofence.api import airdrop_settings
-from merchant.models import Campaign, CampaignStatus, Merchant
-from wallet import assisted, tokens
-from wallet.operations import ClaimRefused, claim
+from merchant import printed, tokens
+from merchant.claims import ClaimRefused, claim
+from merchant.models import Campaign, CampaignStatus
+from wallet import assisted
 from wallet.queries import coupon_view, my_coupon, shelf_query
 
 web = Blueprint("assisted", __name__, url_prefix="/staff/coupons")
@@ -71,11 +72,9 @@ def give():
     try:
         claim(resident_id=resident.id, campaign=campaign, fence_id=None, now=now,
               local_day=now.astimezone(settings.tz).date(), daily_budget=settings.daily_budget, tz=settings.tz)
-    except ClaimRefused as refused:
-        db.session.rollback()
+    except ClaimRefused as refused:  # a refused claim leaves nothing behind (merchant.claims)
         flash(_("This coupon cannot be given now (%(reason)s).", reason=_(REASONS[refused.reason])))
     else:
-        db.session.commit()
         flash(_("Coupon given. Print it for the resident below."))
     return redirect(url_for("assisted.find", who=resident.identifier))
 
@@ -84,10 +83,9 @@ def give():
 @staff_only
 def print_coupon(coupon_id: int):
     resident_id = request.form.get("resident_id", type=int) or 0
-    printed = assisted.print_code(coupon_id=coupon_id, resident_id=resident_id, staff_id=current_user.id,
+    slip = printed.print_code(coupon_id=coupon_id, resident_id=resident_id, staff_id=current_user.id,
                                   now=utcnow(), key=tokens.printed_key(current_app.config["SECRET_KEY"]))
-    db.session.commit()
     coupon = my_coupon(resident_id, coupon_id, utcnow())
-    svg = qrcode.make(printed.payload, image_factory=qrcode.image.svg.SvgPathImage, box_size=12, border=2)
-    return render_template("wallet/printed.html", coupon=coupon, digits=tokens.group_digits(printed.digits),
+    svg = qrcode.make(slip.payload, image_factory=qrcode.image.svg.SvgPathImage, box_size=12, border=2)
+    return render_template("wallet/printed.html", coupon=coupon, digits=tokens.group_digits(slip.digits),
                            qr_svg=svg.to_string(encoding="unicode"))

@@ -12,11 +12,11 @@ from functools import cache
 from sqlalchemy import bindparam, func, or_, select
 
 from core.db import db
+from core.identity.models import Merchant
 from core.pagination import Counted
 from core.problems import NotFound
-from merchant.models import Campaign, Merchant
+from merchant.models import Campaign, CouponStatus, WalletCoupon
 from merchant.rules import display_status
-from wallet.models import CouponStatus, WalletCoupon
 from wallet.rules import shelf as shelf_of
 
 

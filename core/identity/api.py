@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
-from core.db import db, utcnow
+from core.db import utcnow
 from core.identity import operations, signed_in
 from core.identity.access import authenticated, roles_required
 from core.identity.models import Department, Role, User
@@ -73,7 +73,6 @@ class SignUp(MethodView):
     def post(self, data):
         """Create a resident account and sign in"""
         user = operations.sign_up_resident(**data)
-        db.session.commit()
         start_session(user)
         return user, 201, {CSRF_HEADER: generate_csrf()}
 
@@ -88,7 +87,6 @@ class Login(MethodView):
     def post(self, data):
         """Sign in with an email address or mobile number"""
         user = operations.authenticate(data["identifier"], data["password"], now=utcnow())
-        db.session.commit()
         start_session(user, data["remember"])
         return user, 200, {CSRF_HEADER: generate_csrf()}
 
@@ -116,7 +114,6 @@ class Me(MethodView):
     def patch(self, data):
         """Change my name, language or large-text mode"""
         user = operations.update_preferences(signed_in.account(current_user), **data)
-        db.session.commit()
         return signed_in.changed(user)
 
 
@@ -130,7 +127,6 @@ class MyPassword(MethodView):
         """Change my password; other devices are signed out"""
         user = operations.change_password(signed_in.account(current_user), current=data["current_password"],
                                           new=data["new_password"])
-        db.session.commit()
         login_user(signed_in.changed(user))
 
 
@@ -153,7 +149,6 @@ class Accounts(MethodView):
     def post(self, data):
         """Create a merchant, staff, admin or resident account"""
         user = operations.create_account(**data)
-        db.session.commit()
         return user
 
 

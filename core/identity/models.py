@@ -1,4 +1,4 @@
-"""Accounts, roles and the departments service staff belong to."""
+"""Accounts, roles, and the organisations accounts belong to: departments and businesses."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import UTCDateTime, db, str_enum, utcnow
@@ -29,6 +29,24 @@ class Department(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Merchant(db.Model):
+    """A business in the district; its owner and cashiers are merchant accounts."""
+
+    __tablename__ = "merchant"
+    __table_args__ = (
+        CheckConstraint("lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180", name="coordinates"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    address: Mapped[str] = mapped_column(String(255))
+    lat: Mapped[float]
+    lon: Mapped[float]
+    opening_hours: Mapped[str] = mapped_column(String(255), default="")
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -69,7 +87,6 @@ class User(AccountMixin, UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     display_name: Mapped[str] = mapped_column(String(80))
     role: Mapped[Role] = mapped_column(str_enum(Role, "role"), index=True)
-    # String FK: the merchant domain owns that table and imports us, not the other way.
     merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchant.id", ondelete="RESTRICT"), index=True)
     merchant_role: Mapped[MerchantRole | None] = mapped_column(str_enum(MerchantRole, "merchant_role"))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id", ondelete="RESTRICT"), index=True)

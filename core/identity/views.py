@@ -6,11 +6,10 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
-from core.db import db, utcnow
+from core.db import utcnow
 from core.forms import attempt
 from core.identity import operations, signed_in
 from core.identity.api import identifier_key, login_limit, start_session
-from core.problems import Problem
 from core.ratelimit import rate_limit
 
 web = Blueprint("identity", __name__)
@@ -31,13 +30,11 @@ def login():
         return redirect(url_for("core.home"))
     error = None
     if request.method == "POST":
-        try:
-            user = operations.authenticate(request.form.get("identifier", ""),
-                                           request.form.get("password", ""), now=utcnow())
-        except Problem:
+        user, refused = attempt(lambda: operations.authenticate(request.form.get("identifier", ""),
+                                                                request.form.get("password", ""), now=utcnow()))
+        if refused:
             error = _("The account or the password is wrong.")
         else:
-            db.session.commit()
             start_session(user, remember=True)
             return redirect(_safe_next(request.args.get("next")) or url_for("core.home"))
     status = 401 if error else 200
@@ -56,7 +53,6 @@ def signup():
             display_name=form.get("display_name", "").strip() or _("Neighbour"),
             locale=request.cookies.get("linli_lang")))
         if user is not None:
-            db.session.commit()
             start_session(user)
             return redirect(url_for("core.home"))
     return render_template("identity/signup.html", errors=errors, form=request.form), (422 if errors else 200)

@@ -84,10 +84,17 @@ def upgrade():
         batch_op.alter_column('totp_secret', existing_type=sa.String(length=32), nullable=False)
 
 
+def _new_secret() -> str:
+    # As merchant.tokens.new_secret at the time of writing: a migration must not follow later code.
+    import base64
+    import secrets
+
+    return base64.b32encode(secrets.token_bytes(20)).decode()
+
+
 def _backfill():
     from zoneinfo import ZoneInfo
 
-    from wallet.tokens import new_secret
 
     tz = ZoneInfo(os.environ.get("LINLI_TIMEZONE", "Asia/Shanghai"))
     bind = op.get_bind()
@@ -97,7 +104,7 @@ def _backfill():
     rows = bind.execute(sa.select(coupons.c.id, coupons.c.merchant_id, coupons.c.campaign_id,
                                   coupons.c.collected_at).order_by(coupons.c.id)).all()
     for row in rows:
-        bind.execute(coupons.update().where(coupons.c.id == row.id).values(totp_secret=new_secret()))
+        bind.execute(coupons.update().where(coupons.c.id == row.id).values(totp_secret=_new_secret()))
     entries = []
     for row in rows:
         local = row.collected_at.astimezone(tz)

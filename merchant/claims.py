@@ -1,4 +1,4 @@
-"""Wallet use cases: taking a coupon from a campaign into a resident's wallet.
+"""Claims: taking a coupon from a campaign's inventory into a resident's wallet.
 
 A claim is four conditional statements, each decided by the database under any concurrency:
   1. the coupon row, unique per campaign, resident and local day (repeats drop nothing);
@@ -19,9 +19,8 @@ from sqlalchemy import delete, update
 
 from core.db import db, upsert
 from merchant import ledger
-from merchant.ledger import EntryKind
-from merchant.models import Campaign, CampaignStatus
-from wallet.models import ClaimCount, CouponStatus, DailyDrops, WalletCoupon
+from merchant.models import Campaign, CampaignStatus, ClaimCount, CouponStatus, DailyDrops, EntryKind, WalletCoupon
+from merchant.signals import coupon_claimed
 
 ALREADY_TODAY = "already_today"
 LIMIT_REACHED = "limit_reached"
@@ -84,7 +83,9 @@ def claim(*, resident_id: int, campaign: Campaign, fence_id: int | None, now: da
     # Only now, when nothing can be undone any more: the ledger is never rewritten.
     ledger.append(kind=EntryKind.COLLECTED, at=now, tz=tz, merchant_id=campaign.merchant_id,
                   campaign_id=campaign.id, coupon_id=coupon_id)
-    return db.session.get(WalletCoupon, coupon_id)
+    coupon = db.session.get(WalletCoupon, coupon_id)
+    coupon_claimed.send(coupon)
+    return coupon
 
 
 def _undo(statements) -> None:

@@ -17,7 +17,8 @@ from flask import current_app
 from sqlalchemy import select
 
 from core.db import db
-from merchant.models import Campaign, CampaignStatus, CampaignTarget, Merchant
+from core.identity.models import Merchant
+from merchant.models import Campaign, CampaignStatus, CampaignTarget
 from merchant.rules import Window, face_value_cents, parse_windows
 from merchant.signals import campaign_changed
 

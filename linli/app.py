@@ -1,4 +1,8 @@
-"""The app factory: wiring only."""
+"""The composition root: the app factory wires every domain's blueprints, listeners and commands.
+
+It sits above all domains (core is the floor and imports none of them); see the layering contract
+in .importlinter.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from core.extensions import Api, babel, csrf, db, migrate
 from core.ratelimit import init_rate_limits
 from core.schemas import IdConverter, id_parameter_schema
 from core.sessions import DailyRefreshSessionInterface
+from core.tx import init_request_transaction
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -40,6 +45,7 @@ def create_app(config: Mapping | None = None) -> Flask:
 
     app.session_interface = DailyRefreshSessionInterface()
     register_extensions(app)
+    init_request_transaction(app)
     register_blueprints(app)
     register_hooks(app)
     register_cli(app)
@@ -68,21 +74,22 @@ def register_blueprints(app: Flask) -> None:
     # Import every domain's models so that one metadata describes the whole schema.
     import core.idempotency  # noqa: F401
     import geofence.models  # noqa: F401
-    import merchant.ledger  # noqa: F401
     import merchant.models  # noqa: F401
     import services.models  # noqa: F401
-    import wallet.models  # noqa: F401
+    from airdrop.api import blp as airdrop_api
+    from airdrop.api import feeds
+    from airdrop.live import subscribe as live_subscribe
+    from airdrop.views import web as airdrop_web
     from core.admin import web as admin_web
     from core.errors import register_error_handlers
     from core.identity.api import blp as auth_api
     from core.identity.views import web as identity_web
     from core.web import web as core_web
-    from geofence.api import blp as airdrop_api
-    from geofence.api import feeds
-    from geofence.live import subscribe as live_subscribe
+    from geofence.api import blp as fences_api
     from geofence.views import web as geofence_web
     from merchant.api import blp as merchant_api
     from merchant.feed import init_feed
+    from merchant.feed import subscribe as feed_subscribe
     from merchant.till_api import blp as till_api
     from merchant.till_views import web as till_web
     from merchant.views import web as merchant_web
@@ -95,21 +102,21 @@ def register_blueprints(app: Flask) -> None:
     from services.views import web as reports_web
     from wallet.api import blp as wallet_api
     from wallet.assisted_views import web as assisted_web
-    from wallet.subscriptions import subscribe as wallet_subscribe
     from wallet.views import web as wallet_web
 
     api = app.extensions["linli_api"]
-    for blueprint in (auth_api, merchant_api, till_api, wallet_api, airdrop_api, services_api):
+    for blueprint in (auth_api, merchant_api, till_api, wallet_api, fences_api, airdrop_api, services_api):
         api.register_blueprint(blueprint)
     app.register_blueprint(feeds)
     init_feed(app)
-    wallet_subscribe()
+    # Listeners are connected once per process (blinker signals are module-level).
+    feed_subscribe()
     live_subscribe()
     app.register_blueprint(core_web)
     app.register_blueprint(identity_web)
     app.register_blueprint(admin_web)
-    for blueprint in (wallet_web, assisted_web, geofence_web, merchant_web, till_web, open311_web, keys_web,
-                      reports_web, work_web, ranking_public, catalogue_web):
+    for blueprint in (wallet_web, assisted_web, airdrop_web, geofence_web, merchant_web, till_web, open311_web,
+                      keys_web, reports_web, work_web, ranking_public, catalogue_web):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
 

@@ -1,0 +1,58 @@
+"""Check-ins and the public airdrop schedule."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from core.schemas import MAX_ID, Float, Integer, StrictSchema
+from merchant.schemas import TermsOut
+
+
+class CheckinIn(StrictSchema):
+    lat = Float(required=True, validate=validate.Range(-90, 90))
+    lon = Float(required=True, validate=validate.Range(-180, 180))
+    accuracy_m = Float(required=True, validate=validate.Range(0, 100_000, min_inclusive=False))
+
+
+class ReasonOut(StrictSchema):
+    code = fields.String()
+    tags = fields.List(fields.String())
+    metres = Integer()
+    cents = Integer()
+    hours = Integer()
+
+
+class DroppedOut(StrictSchema):
+    coupon_id = Integer()
+    campaign_id = Integer()
+    title = fields.String()
+    merchant_name = fields.String()
+    fence_id = Integer()
+    expires_at = fields.AwareDateTime()
+    score = fields.Float()
+    reasons = fields.List(fields.Nested(ReasonOut))
+
+
+class CheckinOut(StrictSchema):
+    outcome = fields.String(metadata={"description": "dropped, outside, poor_accuracy, impossible_movement, "
+                                                     "no_live_campaign, window_closed, budget_used, nothing_new"})
+    message = fields.String()
+    fences = fields.List(fields.Dict())
+    dropped = fields.List(fields.Nested(DroppedOut))
+    next_window_at = fields.AwareDateTime(allow_none=True)
+
+
+class OfferOut(TermsOut):
+    """A live campaign as residents and public screens see it."""
+
+    ends_at = fields.AwareDateTime()
+    remaining = Integer()
+    tags = fields.List(fields.String())
+    fence_ids = fields.List(Integer())
+    airdrops = fields.List(fields.Dict(), metadata={"description": "upcoming airdrop periods: start, end"})
+
+
+class ScheduleQuery(StrictSchema):
+    # Query strings are text: these are parsed from digits, and "2.5" is still refused.
+    fence_id = fields.Integer(validate=validate.Range(1, MAX_ID))
+    days = fields.Integer(load_default=7, validate=validate.Range(1, 31))
