@@ -10,15 +10,14 @@ from core.db import db
 from core.forms import attempt
 from core.identity import operations
 from core.identity.access import roles_required
-from core.identity.models import Department, MerchantRole, Role, User
+from core.identity.models import Department, Merchant, MerchantRole, Role, User
 
 web = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE_SIZE = 25
 
 
 def _merchant_choices() -> list[tuple[int, str]]:
-    merchant = db.metadata.tables["merchant"]
-    return [tuple(row) for row in db.session.execute(select(merchant.c.id, merchant.c.name).order_by(merchant.c.name))]
+    return [tuple(row) for row in db.session.execute(select(Merchant.id, Merchant.name).order_by(Merchant.name))]
 
 
 def _int_or_none(raw: str | None) -> int | None:

@@ -84,6 +84,8 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict:
         if production:
             raise ConfigError("SECRET_KEY is required in production")
         secret = _instance_secret(instance_path)
+    if production and environ.get("LINLI_PASSWORD_PROFILE", "rfc9106") != "rfc9106":
+        raise ConfigError("LINLI_PASSWORD_PROFILE is for tests only; production hashes with rfc9106")
 
     tz_name = environ.get("LINLI_TIMEZONE", DEFAULT_TIMEZONE)
     try:
@@ -145,3 +147,12 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict:
         "OPENAPI_SWAGGER_UI_PATH": "docs",
         "OPENAPI_SWAGGER_UI_URL": "/vendor/swagger-ui-dist/",
     }
+
+
+def district_tz():
+    """The district's time zone (LINLI_TIMEZONE): times are stored in UTC and shown in this one."""
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+
+    return ZoneInfo(current_app.config["LINLI_TIMEZONE"])

@@ -24,12 +24,19 @@ class DailyRefreshSessionInterface(SecureCookieSessionInterface):
             app.extensions["linli_session_serializer"] = cached
         return cached[1]
 
+    def _stale(self, app, session) -> bool:
+        return (session.permanent and app.config["SESSION_REFRESH_EACH_REQUEST"]
+                and session.get(DAY_KEY) != _today())
+
+    def save_session(self, app, session, response) -> None:
+        # Stamp the day here, before the cookie is written, so that should_set_cookie stays a question.
+        if session and (session.modified or self._stale(app, session)):
+            session[DAY_KEY] = _today()
+        super().save_session(app, session, response)
+
     def should_set_cookie(self, app, session) -> bool:
-        today = datetime.now(UTC).strftime("%Y%m%d")
-        if session.modified:
-            session[DAY_KEY] = today  # serialised by save_session right after this check
-            return True
-        if session.permanent and app.config["SESSION_REFRESH_EACH_REQUEST"] and session.get(DAY_KEY) != today:
-            session[DAY_KEY] = today
-            return True
-        return False
+        return session.modified or self._stale(app, session)
+
+
+def _today() -> str:
+    return datetime.now(UTC).strftime("%Y%m%d")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select
 
+from core.config import district_tz
 from core.db import db
 from core.identity.models import Department, Merchant, MerchantRole, Role, User
 from core.identity.operations import create_account
@@ -144,7 +144,7 @@ def load_demo(*, now: datetime) -> dict[str, int] | None:
     db.session.flush()
 
     # Four weeks of trade at the noodle shop, and one coupon in Wang Fang's wallet to show at its till.
-    tz = ZoneInfo(current_app.config["LINLI_TIMEZONE"])
+    tz = district_tz()
     noodle_deal = db.session.scalar(select(Campaign).where(Campaign.merchant_id == noodles))
     cashier = db.session.scalar(select(User.id).where(User.email == "cashier@noodles.linli.demo"))
     history = load_history(campaign=noodle_deal, cashier_id=cashier, password_hash=password_hash, now=now, tz=tz)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from core.db import db
 from core.problems import NotFound, ValidationFailed
 from geofence.index import polygon_centroid
@@ -30,3 +32,9 @@ def update_fence(fence_id: int, data: dict) -> Fence:
     bump_revision()
     db.session.flush()
     return fence
+
+
+def active_fence_names() -> list[tuple[int, str]]:
+    """(id, name) of every active fence, by name: for choosing targets and filtering by area."""
+    return [tuple(row) for row in db.session.execute(
+        select(Fence.id, Fence.name).where(Fence.active.is_(True)).order_by(Fence.name))]

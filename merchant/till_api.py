@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from flask import current_app, jsonify, request
 from flask.views import MethodView
 from flask_login import current_user
@@ -12,6 +10,7 @@ from marshmallow import ValidationError as SchemaError
 from marshmallow import fields, validate, validates_schema
 
 from core import idempotency
+from core.config import district_tz
 from core.db import utcnow
 from core.errors import PROBLEM_JSON
 from core.problems import ValidationFailed
@@ -115,10 +114,6 @@ class DashboardOut(StrictSchema):
     daily = fields.List(fields.Nested(DailyOut))
     heatmap = fields.Dict(keys=fields.String(), values=fields.List(fields.List(Integer())),
                           metadata={"description": "collected / redeemed: 7 weekdays (Monday first) x 24 hours"})
-
-
-def district_tz() -> ZoneInfo:
-    return ZoneInfo(current_app.config["LINLI_TIMEZONE"])
 
 
 def till() -> redemption.Till:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
+from core.config import district_tz
 from core.db import db, utcnow
 from core.forms import attempt, first_message
+from geofence.operations import active_fence_names
 from merchant import operations
 from merchant.api import owner_only
 from merchant.models import Campaign, EndPolicy
@@ -45,7 +46,7 @@ def _local_iso(raw: str | None) -> str | None:
         naive = datetime.fromisoformat(raw or "")
     except ValueError:
         return raw
-    return naive.replace(tzinfo=ZoneInfo(current_app.config["LINLI_TIMEZONE"])).isoformat()
+    return naive.replace(tzinfo=district_tz()).isoformat()
 
 
 def _form_to_campaign(form) -> dict:
@@ -77,9 +78,7 @@ def _form_to_campaign(form) -> dict:
 
 
 def _fences():
-    fence = db.metadata.tables["fence"]
-    return db.session.execute(select(fence.c.id, fence.c.name).where(fence.c.active.is_(True))
-                              .order_by(fence.c.name)).all()
+    return active_fence_names()
 
 
 def _say(errors: dict) -> str:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BuildError
 
+from core.config import district_tz
 from core.db import db, utcnow
 from core.extensions import csrf
 from core.identity.models import Department
@@ -108,7 +109,7 @@ def _field_messages(errors: dict | None) -> list[str]:
 
 
 def _tz() -> ZoneInfo:
-    return ZoneInfo(current_app.config["LINLI_TIMEZONE"])
+    return district_tz()
 
 
 # --- discovery and the catalogue ---------------------------------------------------------

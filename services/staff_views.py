@@ -6,15 +6,17 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from core.config import district_tz
 from core.db import db, utcnow
 from core.forms import attempt, first_message
 from core.identity.access import roles_required
 from core.identity.models import Role, User
+from geofence.operations import active_fence_names
 from services import operations
 from services.forms import CHANNELS, assisted_contact, photo_bytes, report_from_form
 from services.models import Category, Channel, Resolution, ServiceRequest, Status
@@ -49,9 +51,7 @@ def queue():
     reports, total = found.reports, found.total
     categories = dict(db.session.execute(select(Category.id, Category.name)
                                          .where(Category.department_id == current_user.department_id)).all())
-    fence = db.metadata.tables["fence"]
-    areas = dict(db.session.execute(select(fence.c.id, fence.c.name).where(fence.c.active.is_(True))
-                                    .order_by(fence.c.name)).all())
+    areas = dict(active_fence_names())
     assignees = dict(db.session.execute(select(User.id, User.display_name)
                                         .where(User.department_id == current_user.department_id)).all())
     return render_template("services/queue.html", reports=reports, categories=categories, areas=areas,
@@ -177,7 +177,7 @@ def period_from_args(tz: ZoneInfo) -> tuple[date, date, datetime, datetime]:
 @web.get("/ranking")
 @staff_or_admin
 def ranking():
-    tz = ZoneInfo(current_app.config["LINLI_TIMEZONE"])
+    tz = district_tz()
     first, last, start, end = period_from_args(tz)
     return render_template("services/ranking.html", rows=operations.ranking(start, end), first=first, last=last,
                            public=False, mine=current_user.department_id)
@@ -188,7 +188,7 @@ public = Blueprint("ranking_public", __name__)
 
 @public.get("/ranking")
 def public_ranking():
-    tz = ZoneInfo(current_app.config["LINLI_TIMEZONE"])
+    tz = district_tz()
     first, last, start, end = period_from_args(tz)
     return render_template("services/ranking.html", rows=operations.ranking(start, end), first=first, last=last,
                            public=True, mine=None)

@@ -22,6 +22,7 @@ _INSTANCE = tempfile.mkdtemp(prefix="linli-test-instance-")
 os.environ["LINLI_INSTANCE_PATH"] = _INSTANCE
 os.environ["SECRET_KEY"] = "test-secret-key"
 os.environ["LINLI_ENV"] = "test"
+os.environ["LINLI_PASSWORD_PROFILE"] = "cheapest"  # argon2id still, with test-sized cost
 for var in ("DATABASE_URL", "REDIS_URL"):
     os.environ.pop(var, None)
 

@@ -14,7 +14,7 @@ KEYWORDS = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None, "N_": 
 
 def _source_messages() -> set[str]:
     found = set()
-    for top in ("core", "merchant", "wallet", "geofence", "services", "demo", "templates"):
+    for top in ("core", "linli", "merchant", "wallet", "geofence", "airdrop", "services", "demo", "templates"):
         method_map = [("**.py", "python"), ("**.html", "jinja2"), ("**.webmanifest", "jinja2")]
         for _file, _line, message, _comments, _ctx in extract_from_dir(ROOT / top, method_map, keywords=KEYWORDS):
             found.add(message if isinstance(message, str) else message[0])

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from airdrop.api import airdrop_settings
+from core.config import district_tz
 from core.db import db, utcnow
 from core.identity.access import roles_required
 from core.identity.models import Merchant, Role, User
@@ -68,10 +68,10 @@ def give():
     campaign = db.session.get(Campaign, request.form.get("campaign_id", type=int) or 0)
     if resident is None or resident.role is not Role.RESIDENT or campaign is None:
         raise NotFound("No such resident or campaign.")
-    settings, now = airdrop_settings(), utcnow()
-    try:
-        claim(resident_id=resident.id, campaign=campaign, fence_id=None, now=now,
-              local_day=now.astimezone(settings.tz).date(), daily_budget=settings.daily_budget, tz=settings.tz)
+    tz, now = district_tz(), utcnow()
+    try:  # the same limits as an airdrop, the daily budget included
+        claim(resident_id=resident.id, campaign=campaign, fence_id=None, now=now, local_day=now.astimezone(tz).date(),
+              daily_budget=current_app.config["AIRDROP_DAILY_BUDGET"], tz=tz)
     except ClaimRefused as refused:  # a refused claim leaves nothing behind (merchant.claims)
         flash(_("This coupon cannot be given now (%(reason)s).", reason=_(REASONS[refused.reason])))
     else:

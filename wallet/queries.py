@@ -15,6 +15,7 @@ from core.db import db
 from core.identity.models import Merchant
 from core.pagination import Counted
 from core.problems import NotFound
+from geofence.models import Fence
 from merchant.models import Campaign, CouponStatus, WalletCoupon
 from merchant.rules import display_status
 from wallet.rules import shelf as shelf_of
@@ -23,7 +24,7 @@ from wallet.rules import shelf as shelf_of
 @cache
 def _columns():
     """Built once per process: constructing a 24-column join cost more than running it."""
-    fence = db.metadata.tables["fence"]  # geofence/ owns it and depends on us
+    fence = Fence.__table__
     return select(
         WalletCoupon.id, WalletCoupon.campaign_id, WalletCoupon.collected_at, WalletCoupon.expires_at,
         WalletCoupon.redeemed_at, WalletCoupon.status,

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core.db import db
-from core.identity.models import Department, MerchantRole, Role, User
+from core.identity.models import Department, Merchant, MerchantRole, Role, User
 from core.identity.passwords import hash_password, verify_password
 from core.identity.rules import N_, BadIdentifier, normalize_identifier, password_problems
 from core.problems import AlreadyRegistered, Conflict, InvalidCredentials, ValidationFailed
@@ -30,9 +30,7 @@ def _checked_password(password: str, identifier: str) -> None:
 
 
 def _merchant_exists(merchant_id: int) -> bool:
-    # Through the table, not the model: the merchant domain depends on us, not we on it.
-    merchant = db.metadata.tables["merchant"]
-    return db.session.scalar(select(merchant.c.id).where(merchant.c.id == merchant_id)) is not None
+    return db.session.scalar(select(Merchant.id).where(Merchant.id == merchant_id)) is not None
 
 
 def find_by_identifier(raw: str) -> User | None:

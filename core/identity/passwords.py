@@ -1,13 +1,20 @@
-"""Argon2id password hashing (argon2-cffi's RFC 9106 profile)."""
+"""Argon2id password hashing (argon2-cffi's RFC 9106 low-memory profile).
+
+The test suite hashes hundreds of passwords: LINLI_PASSWORD_PROFILE=cheapest (set by
+tests/conftest.py) makes each hash microseconds instead of tens of milliseconds. Production
+refuses it (core.config), and a hash made with it is upgraded at the next sign-in anyway.
+"""
 
 from __future__ import annotations
 
+import os
 from functools import cache
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
-_hasher = PasswordHasher()
+PROFILES = {"rfc9106": profiles.RFC_9106_LOW_MEMORY, "cheapest": profiles.CHEAPEST}
+_hasher = PasswordHasher.from_parameters(PROFILES[os.environ.get("LINLI_PASSWORD_PROFILE", "rfc9106")])
 
 
 def hash_password(password: str) -> str:
