@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from core.db import db
 from core.identity.models import Merchant
+from core.tx import after_commit
 from merchant.models import Campaign, CampaignStatus, CampaignTarget
 from merchant.rules import Window, face_value_cents, parse_windows
 from merchant.signals import campaign_changed
@@ -95,10 +96,13 @@ def live_in(fence_ids: list[int], now: datetime) -> list[LiveCampaign]:
 
 
 def forget(*_args, **_kwargs) -> None:
-    """This worker's own edits show at once (other workers within a second)."""
+    """This worker's own edits show at once, once committed (other workers within a second).
+
+    After the commit, not before: a check-in between the two would reload the old campaign and
+    keep it for a second."""
     snapshot = current_app.extensions.get(EXTENSION)
     if snapshot is not None:
-        snapshot.taken_at = -1e9
+        after_commit(lambda: setattr(snapshot, "taken_at", -1e9))
 
 
 def subscribe() -> None:

@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, literal, select, union_all
+from sqlalchemy import select
 
 from airdrop import rules
 from airdrop.live import live_in
@@ -23,8 +22,8 @@ from core.problems import NotFound
 from geofence.models import Fence
 from geofence.registry import current_index, fence_names
 from geofence.rules import haversine_m
-from merchant.claims import ClaimRefused, claim
-from merchant.models import Campaign, CampaignStatus, CampaignTarget, ClaimCount, CouponStatus, DailyDrops, WalletCoupon
+from merchant.claims import ClaimRefused, claim, claim_state
+from merchant.models import Campaign, CampaignStatus, CampaignTarget, CouponStatus, WalletCoupon
 from merchant.rules import parse_windows, upcoming_windows, window_open
 
 
@@ -55,34 +54,6 @@ def liked_tags(resident_id: int) -> Counter:
     return tags
 
 
-@cache
-def _resident_state_query():
-    """Built once: statement construction cost more than the query (parameters bound per call)."""
-    resident, day = bindparam("resident"), bindparam("day")
-    ids = bindparam("ids", expanding=True)
-    held = select(ClaimCount.campaign_id, ClaimCount.n, literal("held").label("kind")).where(
-        ClaimCount.resident_id == resident, ClaimCount.campaign_id.in_(ids))
-    today = select(WalletCoupon.campaign_id, literal(1), literal("today")).where(
-        WalletCoupon.resident_id == resident, WalletCoupon.drop_date == day, WalletCoupon.campaign_id.in_(ids))
-    budget = select(literal(0), DailyDrops.n, literal("budget")).where(
-        DailyDrops.resident_id == resident, DailyDrops.day == day)
-    return union_all(held, today, budget)
-
-
-def resident_state(resident_id: int, campaign_ids: list[int], day) -> tuple[dict[int, int], set[int], int]:
-    """(coupons held per campaign, campaigns dropped today, airdrops used today) in one round trip."""
-    counts, dropped, used = {}, set(), 0
-    for campaign_id, n, kind in db.session.execute(_resident_state_query(),
-                                                   {"resident": resident_id, "day": day, "ids": campaign_ids}):
-        if kind == "held":
-            counts[campaign_id] = n
-        elif kind == "today":
-            dropped.add(campaign_id)
-        else:
-            used = n
-    return counts, dropped, used
-
-
 def check_in(*, resident_id: int, lat: float, lon: float, accuracy_m: float, last: rules.Fix | None,
              now: datetime, settings: AirdropSettings) -> CheckinResult:
     reason = rules.implausible(accuracy_m=accuracy_m, fix=rules.Fix(lat, lon, now), last=last,
@@ -107,7 +78,7 @@ def check_in(*, resident_id: int, lat: float, lon: float, accuracy_m: float, las
                                               tz=settings.tz)[:1]]
         return CheckinResult(rules.WINDOW_CLOSED, fences, next_window_at=min(upcoming, default=None))
 
-    held, today, used_today = resident_state(resident_id, [c.id for c in open_now], local.date())
+    held, today, used_today = claim_state(resident_id, [c.id for c in open_now], local.date())
     if used_today >= settings.daily_budget:
         return CheckinResult(rules.BUDGET_USED, fences)
     # A first pass to rank only what could drop; claim() re-checks every limit atomically.

@@ -96,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
     from services.api import blp as services_api
     from services.catalogue_views import web as catalogue_web
     from services.keys_views import web as keys_web
+    from services.notifications import subscribe as notifications_subscribe
     from services.open311 import web as open311_web
     from services.staff_views import public as ranking_public
     from services.staff_views import web as work_web
@@ -112,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
     # Listeners are connected once per process (blinker signals are module-level).
     feed_subscribe()
     live_subscribe()
+    notifications_subscribe()
     app.register_blueprint(core_web)
     app.register_blueprint(identity_web)
     app.register_blueprint(admin_web)

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, update
 
 from core.db import db, upsert
-from merchant import ledger
+from merchant import ledger, statements
 from merchant.models import Campaign, CampaignStatus, ClaimCount, CouponStatus, DailyDrops, EntryKind, WalletCoupon
 from merchant.signals import coupon_claimed
 
@@ -100,3 +100,17 @@ def void_unredeemed(campaign_id: int, reason: str) -> int:
         .where(WalletCoupon.campaign_id == campaign_id, WalletCoupon.status == CouponStatus.USABLE)
         .values(status=CouponStatus.VOIDED, void_reason=reason))
     return result.rowcount
+
+
+def claim_state(resident_id: int, campaign_ids: list[int], day) -> tuple[dict[int, int], set[int], int]:
+    """(coupons held per campaign, campaigns dropped today, airdrops used today) in one round trip."""
+    counts, dropped, used = {}, set(), 0
+    for campaign_id, n, kind in db.session.execute(statements.resident_claim_state(),
+                                                   {"resident": resident_id, "day": day, "ids": campaign_ids}):
+        if kind == "held":
+            counts[campaign_id] = n
+        elif kind == "today":
+            dropped.add(campaign_id)
+        else:
+            used = n
+    return counts, dropped, used

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert, literal, select, union_all
 
-from merchant.models import Campaign, CouponStatus, LedgerEntry, PrintedCode, WalletCoupon
+from merchant.models import Campaign, ClaimCount, CouponStatus, DailyDrops, LedgerEntry, PrintedCode, WalletCoupon
 
 
 @cache
@@ -54,3 +54,17 @@ def printed_used():
 @cache
 def ledger_insert():
     return insert(LedgerEntry.__table__).returning(LedgerEntry.__table__.c.id)
+
+
+@cache
+def resident_claim_state():
+    """What a resident holds of some campaigns, got today, and used of the day's budget: one round trip."""
+    resident, day = bindparam("resident"), bindparam("day")
+    ids = bindparam("ids", expanding=True)
+    held = select(ClaimCount.campaign_id, ClaimCount.n, literal("held").label("kind")).where(
+        ClaimCount.resident_id == resident, ClaimCount.campaign_id.in_(ids))
+    today = select(WalletCoupon.campaign_id, literal(1), literal("today")).where(
+        WalletCoupon.resident_id == resident, WalletCoupon.drop_date == day, WalletCoupon.campaign_id.in_(ids))
+    budget = select(literal(0), DailyDrops.n, literal("budget")).where(
+        DailyDrops.resident_id == resident, DailyDrops.day == day)
+    return union_all(held, today, budget)

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import case, func, select, update
 
 from core.db import db, upsert
 from core.identity.models import Department, Role, User
@@ -29,6 +29,7 @@ from services.models import (
     Supporter,
     Verdict,
 )
+from services.signals import report_changed
 
 
 @dataclass
@@ -117,14 +118,8 @@ def _event(report: ServiceRequest, kind: str, *, now: datetime, actor_id: int | 
 
 
 def _notify(report: ServiceRequest, kind: str, now: datetime) -> None:
-    """The reporter and every supporter hear of each public change, in the app."""
-    people = set(db.session.scalars(select(Supporter.user_id).where(Supporter.request_id == report.id)))
-    if report.reporter_id:
-        people.add(report.reporter_id)
-    if people:
-        db.session.execute(insert(Notification), [
-            {"user_id": u, "request_id": report.id, "kind": kind, "status": report.status, "created_at": now}
-            for u in sorted(people)])
+    """A public change: the reporter and supporters are told (services.notifications listens)."""
+    report_changed.send(report, kind=kind, now=now)
 
 
 def by_ref(ref: str) -> ServiceRequest:

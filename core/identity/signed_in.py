@@ -19,6 +19,7 @@ from flask import current_app, session
 
 from core.db import db
 from core.identity.models import AccountMixin, MerchantRole, Role, User
+from core.tx import after_commit
 
 REVISION_KEY = "uv"
 EXTENSION = "linli_identity_cache"
@@ -80,8 +81,10 @@ def account(identity: Identity) -> User:
 
 
 def changed(user: User) -> Identity:
-    """After this session changed its own account: remember the revision, refresh the snapshot."""
+    """After this session changed its own account: remember the revision, refresh the snapshot
+    once the change is committed (until then other requests keep the old one)."""
     session[REVISION_KEY] = user.revision
     identity = Identity.of(user)
-    _cache()[user.id] = (identity, time.monotonic() + current_app.config["IDENTITY_CACHE_TTL_S"])
+    cache, ttl_s = _cache(), current_app.config["IDENTITY_CACHE_TTL_S"]
+    after_commit(lambda: cache.__setitem__(user.id, (identity, time.monotonic() + ttl_s)))
     return identity
