@@ -18,7 +18,13 @@ from collections import defaultdict
 from flask import current_app
 
 from core.tx import after_commit
-from merchant.signals import coupon_claimed, coupon_redeemed, redemption_refused, redemption_voided
+from merchant.signals import (
+    coupon_claimed,
+    coupon_codes_locked,
+    coupon_redeemed,
+    redemption_refused,
+    redemption_voided,
+)
 
 log = logging.getLogger(__name__)
 CHANNEL_PREFIX = "linli:feed:"
@@ -141,7 +147,7 @@ def _on_till_event(merchant_id: int, *, event: dict, **_):
 def subscribe() -> None:
     """Every path that changes what a dashboard shows reaches its streams through these."""
     coupon_claimed.connect(_on_claimed, weak=False)
-    for signal in (coupon_redeemed, redemption_refused, redemption_voided):
+    for signal in (coupon_redeemed, redemption_refused, redemption_voided, coupon_codes_locked):
         signal.connect(_on_till_event, weak=False)
 
 

@@ -137,6 +137,10 @@ class WalletCoupon(db.Model):
     void_reason: Mapped[str | None] = mapped_column(String(40))
     # The coupon's own TOTP secret (merchant.tokens): the phone draws rotating codes from it offline.
     totp_secret: Mapped[str] = mapped_column(String(32), default=new_secret)
+    # Wrong codes tried against this coupon since its last redemption; at the limit its rotating
+    # codes are refused until codes_locked_until (merchant.redemption), so guessing stays hopeless.
+    wrong_codes: Mapped[int] = mapped_column(default=0, server_default="0")
+    codes_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class PrintedCode(db.Model):

@@ -18,16 +18,32 @@ from sqlalchemy import select, update
 
 from core.db import db, upsert
 from core.problems import Conflict, NotFound
+from core.schemas import MAX_ID
 from merchant import ledger, statements, tokens
-from merchant.models import CouponStatus, EntryKind, LedgerEntry, PrintedCode, WalletCoupon
+from merchant.models import (
+    Campaign,
+    CampaignStatus,
+    CouponStatus,
+    EndPolicy,
+    EntryKind,
+    LedgerEntry,
+    PrintedCode,
+    WalletCoupon,
+)
 from merchant.rules import discount_cents
-from merchant.signals import coupon_redeemed, redemption_refused, redemption_voided
+from merchant.signals import coupon_codes_locked, coupon_redeemed, redemption_refused, redemption_voided
 
 VOID_WINDOW = timedelta(minutes=10)
+# Wrong codes a coupon takes before its rotating codes stop working for CODE_LOCK. A code is
+# right with odds of 3 in a million per guess (6 digits, 3 time steps), so a cashier account that
+# guesses at every usable coupon of its own shop wins with odds of about 1.5e-5 per coupon a day.
+MAX_WRONG_CODES = 5
+CODE_LOCK = timedelta(hours=24)
 
 # Why a code was not accepted (tokens adds malformed, not_genuine and code_expired).
 PRINTED_USED, OTHER_MERCHANT, ALREADY_REDEEMED = "printed_used", "other_merchant", "already_redeemed"
 VOIDED, COUPON_EXPIRED, NOT_STARTED, MIN_SPEND = "voided", "coupon_expired", "not_started", "min_spend"
+CODES_LOCKED = "codes_locked"
 
 
 @dataclass(frozen=True)
@@ -93,6 +109,8 @@ def _refuse(till: Till, reason: str, *, coupon=None, **extra) -> Refused:
 
 
 def _coupon(coupon_id: int):
+    if coupon_id > MAX_ID:  # a code can name any number; the column holds 32 bits
+        return None
     return db.session.execute(statements.coupon_for_till(), {"coupon_id": coupon_id}).first()
 
 
@@ -107,7 +125,23 @@ def _find(code: tokens.RotatingCode | tokens.PrintedCode, till: Till):
     coupon = _coupon(code.coupon_id)
     if coupon is None:
         return None, tokens.NOT_GENUINE
-    return coupon, tokens.check_rotating(code, coupon.totp_secret, till.now.timestamp())
+    if coupon.merchant_id != till.merchant_id:
+        return coupon, OTHER_MERCHANT  # before the code: another shop's coupon is not ours to test guesses on
+    if coupon.codes_locked_until is not None and coupon.codes_locked_until > till.now:
+        return coupon, CODES_LOCKED
+    problem = tokens.check_rotating(code, coupon.totp_secret, till.now.timestamp())
+    if problem == tokens.NOT_GENUINE:
+        _count_wrong_code(coupon, till)
+    return coupon, problem
+
+
+def _count_wrong_code(coupon, till: Till) -> None:
+    wrong = db.session.execute(statements.count_wrong_code(), {
+        "b_coupon": coupon.id, "b_limit": MAX_WRONG_CODES, "b_until": till.now + CODE_LOCK}).scalar_one()
+    if wrong == MAX_WRONG_CODES:  # exactly once, when the lock starts: the owner hears of it live
+        coupon_codes_locked.send(till.merchant_id, event={
+            "kind": "codes_locked", "coupon_id": coupon.id, "campaign_id": coupon.campaign_id,
+            "campaign_title": coupon.title, "until": (till.now + CODE_LOCK).isoformat(), "at": till.now.isoformat()})
 
 
 def redeem(till: Till, *, code_text: str, bill_cents: int, method: str) -> Redeemed | Refused:
@@ -121,7 +155,7 @@ def redeem(till: Till, *, code_text: str, bill_cents: int, method: str) -> Redee
         return _refuse(till, OTHER_MERCHANT, coupon=coupon)
     if coupon.status == CouponStatus.REDEEMED:
         return _refuse(till, ALREADY_REDEEMED, coupon=coupon, redeemed_at=coupon.redeemed_at)
-    if coupon.status == CouponStatus.VOIDED:
+    if coupon.status == CouponStatus.VOIDED or _campaign_voided(coupon):
         return _refuse(till, VOIDED, coupon=coupon)
     if coupon.expires_at <= till.now:
         return _refuse(till, COUPON_EXPIRED, coupon=coupon, expired_at=coupon.expires_at)
@@ -151,12 +185,23 @@ def redeem(till: Till, *, code_text: str, bill_cents: int, method: str) -> Redee
     return redeemed
 
 
+def _campaign_voided(row) -> bool:
+    return row.campaign_status == CampaignStatus.ENDED and row.end_policy == EndPolicy.VOID
+
+
 def _wire(value):
     return value.isoformat() if isinstance(value, datetime) else value
 
 
+def voided_at(merchant_id: int, redemption_id: int) -> datetime | None:
+    """When this redemption was voided, if it was."""
+    return db.session.scalar(select(LedgerEntry.at).where(LedgerEntry.reverses_id == redemption_id,
+                                                          LedgerEntry.merchant_id == merchant_id))
+
+
 def void(till: Till, redemption_id: int) -> Voided:
-    """Undo a redemption within VOID_WINDOW: the coupon returns to the wallet, both entries stay."""
+    """Undo a redemption within VOID_WINDOW: the coupon returns to the wallet (voided, if its campaign
+    has since ended with the void policy), both entries stay."""
     entry = db.session.scalar(select(LedgerEntry).where(
         LedgerEntry.id == redemption_id, LedgerEntry.merchant_id == till.merchant_id,
         LedgerEntry.kind == EntryKind.REDEEMED))
@@ -174,9 +219,15 @@ def void(till: Till, redemption_id: int) -> Voided:
                                  .returning(LedgerEntry.id)).scalar_one_or_none()
     if void_id is None:
         raise AlreadyVoided("This redemption was already voided.")
+    # The campaign row is locked first, so a concurrent "end and void" is either wholly before this
+    # void (the coupon comes back voided) or wholly after it (its void_unredeemed catches the coupon).
+    campaign = db.session.execute(select(Campaign.status, Campaign.end_policy)
+                                  .where(Campaign.id == entry.campaign_id).with_for_update()).one()
+    dead = campaign.status == CampaignStatus.ENDED and campaign.end_policy == EndPolicy.VOID
     db.session.execute(update(WalletCoupon).where(WalletCoupon.id == entry.coupon_id,
                                                   WalletCoupon.status == CouponStatus.REDEEMED)
-                       .values(status=CouponStatus.USABLE, redeemed_at=None)
+                       .values(status=CouponStatus.VOIDED if dead else CouponStatus.USABLE, redeemed_at=None,
+                               void_reason="campaign_ended" if dead else None, wrong_codes=0)
                        .execution_options(synchronize_session=False))
     db.session.execute(update(PrintedCode).where(PrintedCode.coupon_id == entry.coupon_id).values(used_at=None))
     voided = Voided(void_id=void_id, redemption_id=entry.id, coupon_id=entry.coupon_id, bill_cents=entry.bill_cents,

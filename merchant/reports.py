@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import aliased
 
 from core.db import db
 from core.identity.models import User
-from merchant.models import Campaign, EntryKind, LedgerEntry
+from merchant import reconcile
+from merchant.models import Campaign, EntryKind, LedgerEntry, WalletCoupon
 from merchant.stats import Money, days, grid, rate
 
 L = LedgerEntry
@@ -118,9 +119,11 @@ class Statement:
     lines: list[StatementLine]
     redeemed: Money
     voided: Money
-    # The same totals by one SQL aggregate: shown beside the lines' sums as the reconciliation.
+    # The period's totals by the database's own aggregate, read in the same statement as the lines.
     ledger_redeemed: Money
     ledger_voided: Money
+    # Lines that disagree with their campaign's terms, the redemption they void or their coupon.
+    discrepancies: list[reconcile.Discrepancy] = field(default_factory=list)
 
     @property
     def net(self) -> Money:
@@ -128,31 +131,46 @@ class Statement:
 
     @property
     def reconciles(self) -> bool:
-        return self.redeemed == self.ledger_redeemed and self.voided == self.ledger_voided
+        return (self.redeemed == self.ledger_redeemed and self.voided == self.ledger_voided
+                and not self.discrepancies)
 
 
 def statement(merchant_id: int, first: date, last: date) -> Statement:
+    """Every redemption and void of the period, read by ONE statement (one snapshot on every
+    engine, so a redemption committing meanwhile is either wholly in it or wholly out), with what
+    reconciliation checks each line against."""
     period = _in_period(merchant_id, first, last)
-    cashier = aliased(User)
+    cashier, reversed_, other = aliased(User), aliased(L), aliased(L)
+    ledger_net = (select(func.coalesce(func.sum(case((other.kind == EntryKind.REDEEMED, 1),
+                                                     (other.kind == EntryKind.VOIDED, -1), else_=0)), 0))
+                  .where(other.coupon_id == L.coupon_id).scalar_subquery())
+    per_kind = {"partition_by": L.kind}
     rows = db.session.execute(
         select(L.id, L.kind, L.at, L.coupon_id, Campaign.title, cashier.display_name, L.bill_cents,
-               L.discount_cents, L.reverses_id)
+               L.discount_cents, L.reverses_id, Campaign.discount_kind, Campaign.amount_off_cents,
+               Campaign.percent_off, Campaign.percent_cap_cents, reversed_.bill_cents, reversed_.discount_cents,
+               WalletCoupon.status, ledger_net, func.count().over(**per_kind),
+               func.sum(L.bill_cents).over(**per_kind), func.sum(L.discount_cents).over(**per_kind))
         .join(Campaign, Campaign.id == L.campaign_id)
         .outerjoin(cashier, cashier.id == L.actor_id)
+        .outerjoin(reversed_, reversed_.id == L.reverses_id)
+        .outerjoin(WalletCoupon, WalletCoupon.id == L.coupon_id)
         .where(period, L.kind.in_((EntryKind.REDEEMED, EntryKind.VOIDED)))
         .order_by(L.at, L.id))
-    lines, sums = [], {EntryKind.REDEEMED: Money(), EntryKind.VOIDED: Money()}
-    for entry_id, kind, at, coupon_id, title, name, bill, discount, reverses in rows:
+    lines, checked = [], []
+    sums = {EntryKind.REDEEMED: Money(), EntryKind.VOIDED: Money()}
+    ledger = {EntryKind.REDEEMED: Money(), EntryKind.VOIDED: Money()}
+    for (entry_id, kind, at, coupon_id, title, name, bill, discount, reverses, discount_kind, amount_off,
+         percent_off, percent_cap, reversed_bill, reversed_discount, coupon_status, net, n, bill_sum,
+         discount_sum) in rows:
         lines.append(StatementLine(entry_id, kind.value, at, coupon_id, title, name or "", bill, discount, reverses))
         sums[kind].add(bill, discount)
-    ledger = {EntryKind.REDEEMED: Money(), EntryKind.VOIDED: Money()}
-    for kind, n, bill, discount in db.session.execute(
-            select(L.kind, func.count(), func.coalesce(func.sum(L.bill_cents), 0),
-                   func.coalesce(func.sum(L.discount_cents), 0))
-            .where(period, L.kind.in_(tuple(ledger))).group_by(L.kind)):
-        ledger[kind] = Money(n, bill, discount)
+        ledger[kind] = Money(n, bill_sum, discount_sum)
+        checked.append(reconcile.Checked(
+            entry_id, kind.value, coupon_id, bill, discount, discount_kind.value, amount_off, percent_off,
+            percent_cap, reversed_bill, reversed_discount, coupon_status.value if coupon_status else None, net))
     return Statement(first, last, lines, sums[EntryKind.REDEEMED], sums[EntryKind.VOIDED],
-                     ledger[EntryKind.REDEEMED], ledger[EntryKind.VOIDED])
+                     ledger[EntryKind.REDEEMED], ledger[EntryKind.VOIDED], reconcile.discrepancies(checked))
 
 
 def recent_redemptions(merchant_id: int, since: datetime, limit: int = 20) -> list[dict]:

@@ -18,6 +18,9 @@ coupon_redeemed = _signals.signal("coupon-redeemed")
 #: sender: merchant id; kw: event (reason and time of a refused scan)
 redemption_refused = _signals.signal("redemption-refused")
 
+#: sender: merchant id; kw: event (a coupon whose codes stop working after too many wrong ones)
+coupon_codes_locked = _signals.signal("coupon-codes-locked")
+
 #: sender: merchant id; kw: event (the void and the redemption it reverses)
 redemption_voided = _signals.signal("redemption-voided")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import bindparam, insert, literal, select, union_all
+from sqlalchemy import bindparam, case, insert, literal, select, union_all
 
 from merchant.models import Campaign, ClaimCount, CouponStatus, DailyDrops, LedgerEntry, PrintedCode, WalletCoupon
 
@@ -20,8 +20,9 @@ def coupon_for_till():
     """A coupon with the terms its redemption checks, by :coupon_id."""
     c, k = WalletCoupon.__table__.c, Campaign.__table__.c
     return (select(c.id, c.merchant_id, c.campaign_id, c.status, c.expires_at, c.redeemed_at, c.totp_secret,
+                   c.wrong_codes, c.codes_locked_until,
                    k.title, k.discount_kind, k.amount_off_cents, k.percent_off, k.percent_cap_cents,
-                   k.min_spend_cents, k.starts_at)
+                   k.min_spend_cents, k.starts_at, k.status.label("campaign_status"), k.end_policy)
             .join_from(WalletCoupon.__table__, Campaign.__table__, k.id == c.campaign_id)
             .where(c.id == bindparam("coupon_id")))
 
@@ -39,8 +40,21 @@ def redeem_coupon():
     return (WalletCoupon.__table__.update()
             .where(c.id == bindparam("coupon_id"), c.status == CouponStatus.USABLE,
                    c.expires_at > bindparam("now", type_=c.expires_at.type))
-            .values(status=CouponStatus.REDEEMED, redeemed_at=bindparam("now", type_=c.redeemed_at.type))
+            .values(status=CouponStatus.REDEEMED, redeemed_at=bindparam("now", type_=c.redeemed_at.type),
+                    wrong_codes=0)
             .returning(c.id))
+
+
+@cache
+def count_wrong_code():
+    """One more wrong code for a coupon; the one that reaches the limit locks its codes until :b_until."""
+    c = WalletCoupon.__table__.c
+    return (WalletCoupon.__table__.update().where(c.id == bindparam("b_coupon"))
+            .values(wrong_codes=c.wrong_codes + 1,
+                    codes_locked_until=case((c.wrong_codes + 1 >= bindparam("b_limit"),
+                                             bindparam("b_until", type_=c.codes_locked_until.type)),
+                                            else_=c.codes_locked_until))
+            .returning(c.wrong_codes))
 
 
 @cache

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import current_app, jsonify, request
 from flask.views import MethodView
 from flask_login import current_user
@@ -54,9 +56,11 @@ class RefusalOut(StrictSchema):
     detail = fields.String()
     reason = fields.String(metadata={"description": "malformed, not_genuine, code_expired, printed_used, "
                                                     "other_merchant, already_redeemed, voided, coupon_expired, "
-                                                    "not_started, min_spend"})
+                                                    "not_started, min_spend, codes_locked"})
     redeemed_at = fields.AwareDateTime(allow_none=True)
     expired_at = fields.AwareDateTime(allow_none=True)
+    voided_at = fields.AwareDateTime(allow_none=True, metadata={"description": "a replayed redemption voided since"})
+    redemption_id = Integer(allow_none=True)
     min_spend_cents = Integer(allow_none=True)
 
 
@@ -134,6 +138,8 @@ REFUSALS = {
     redemption.COUPON_EXPIRED: (422, "This coupon has expired."),
     redemption.NOT_STARTED: (422, "This campaign has not started yet."),
     redemption.MIN_SPEND: (422, "The bill is below this coupon's minimum spend."),
+    redemption.CODES_LOCKED: (423, "Too many wrong codes were tried for this coupon, so its codes are locked for a "
+                                   "day. The shop owner has been told; the community centre can print the coupon."),
 }
 
 
@@ -143,7 +149,27 @@ def answer_of(outcome: redemption.Redeemed | redemption.Refused) -> tuple[int, d
         return 200, RedemptionOut().dump(outcome)
     status, detail = REFUSALS[outcome.reason]
     return status, RefusalOut().dump({"type": "/problems/redemption-refused", "title": "Coupon not accepted",
-                                      "status": status, "detail": detail, **vars(outcome)})
+                                      "status": status, "detail": detail,
+                                      **{k: v for k, v in vars(outcome).items() if v is not None}})
+
+
+def replay_as_of_now(replay: idempotency.Replayed, merchant_id: int) -> idempotency.Replayed:
+    """A retry gets the first answer, except that a redemption voided since is not called redeemed.
+
+    The retried request did redeem the coupon, but telling a cashier "redeemed, customer pays X"
+    after the void would be a lie about now: the answer becomes a 409 that says when it was voided
+    (the coupon is back in the wallet, so a fresh scan, with a new key, redeems it again)."""
+    if replay.status != 200:
+        return replay
+    voided = redemption.voided_at(merchant_id, replay.body["redemption_id"])
+    if voided is None:
+        return replay
+    return idempotency.Replayed(409, RefusalOut().dump({
+        "type": "/problems/redemption-voided", "title": "Redemption voided", "status": 409,
+        "detail": "This redemption was voided since. Scan the coupon again to redeem it.",
+        "reason": "voided_since", "redeemed_at": datetime.fromisoformat(replay.body["redeemed_at"]),
+        "voided_at": voided,
+        "redemption_id": replay.body["redemption_id"]}))
 
 
 def answer_response(status: int, body: dict):
@@ -170,23 +196,29 @@ class Redemptions(MethodView):
     @blp.response(200, RedemptionOut)
     @blp.alt_response(400, description="No Idempotency-Key header")
     @blp.alt_response(403, schema=RefusalOut, description="The coupon belongs to another shop")
-    @blp.alt_response(409, schema=RefusalOut, description="Already redeemed")
+    @blp.alt_response(409, schema=RefusalOut, description="Already redeemed (or, for a replayed key, voided since)")
+    @blp.alt_response(423, schema=RefusalOut, description="Too many wrong codes: this coupon's codes are locked")
     @blp.alt_response(422, schema=RefusalOut, description="Not genuine, expired code or coupon, minimum spend not "
                                                           "met, or the key was used for another request")
     def post(self, data):
         """Redeem a coupon: exactly once, whatever the retries (send an Idempotency-Key header)
 
         A retry with the same key gets the first answer, status and body, with `Idempotent-Replayed:
-        true`, even when the coupon has changed since (a void, say): the replay says what that
-        request did, not what the coupon is now.
+        true`; only a redemption that was voided since is answered 409 `redemption-voided` instead,
+        so that no till shows "redeemed" for a coupon that is back in the wallet.
         """
         key = idempotency.valid_key(request.headers.get(idempotency.HEADER))
         t = till()
-        outcome = redemption.redeem(t, code_text=data["code"], bill_cents=data["bill_cents"], method=data["method"])
-        status, body = answer_of(outcome)
-        # Raises Replayed when another request answered this key first: its answer is sent, ours rolled back.
-        idempotency.record(f"redeem:{t.merchant_id}", key, idempotency.fingerprint("POST", request.path, data),
-                           status, body, t.now)
+        scope, fp = f"redeem:{t.merchant_id}", idempotency.fingerprint("POST", request.path, data)
+        try:
+            idempotency.replay_if_answered(scope, key, fp)
+            outcome = redemption.redeem(t, code_text=data["code"], bill_cents=data["bill_cents"],
+                                        method=data["method"])
+            status, body = answer_of(outcome)
+            # Raises Replayed when another request answered this key first: that answer is sent, ours undone.
+            idempotency.record(scope, key, fp, status, body, t.now)
+        except idempotency.Replayed as replay:
+            raise replay_as_of_now(replay, t.merchant_id) from None
         return answer_response(status, body)
 
 

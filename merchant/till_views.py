@@ -16,6 +16,7 @@ from marshmallow import ValidationError as SchemaError
 from core.db import db, utcnow
 from core.identity.models import Merchant
 from core.problems import ValidationFailed
+from core.spreadsheet import text_cell
 from merchant import reports
 from merchant.api import merchant_staff
 from merchant.feed import merchant_channel
@@ -84,7 +85,7 @@ def statement_csv():
     for line in s.lines:
         sign = -1 if line.kind == "voided" else 1
         writer.writerow([line.entry_id, line.kind, line.at.astimezone(district_tz()).isoformat(), line.coupon_id,
-                         line.campaign_title, line.cashier, money(sign * line.bill_cents),
+                         text_cell(line.campaign_title), text_cell(line.cashier), money(sign * line.bill_cents),
                          money(sign * line.discount_cents), money(sign * line.paid_cents), line.reverses_id or ""])
     for label, total in (("total_redeemed", s.redeemed), ("total_voided", s.voided), ("net", s.net)):
         sign = -1 if label == "total_voided" else 1

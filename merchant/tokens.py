@@ -68,9 +68,10 @@ def typed_code(coupon_id: int, secret: str, unix_time: float) -> str:
     return f"{coupon_id}-{code_at(secret, step_at(unix_time))}"
 
 
-_QR = re.compile(rf"^{PREFIX}:(\d{{1,10}}):(\d{{1,12}}):(\d{{{DIGITS}}})$")
-_PRINTED_QR = re.compile(rf"^{PRINTED_PREFIX}:(\d{{{PRINTED_LENGTH}}})$")
-_TYPED = re.compile(rf"^(\d{{1,10}})-(\d{{{DIGITS}}})$")
+# re.ASCII: other scripts' digits are not a code (and would not compare in constant time).
+_QR = re.compile(rf"^{PREFIX}:(\d{{1,10}}):(\d{{1,12}}):(\d{{{DIGITS}}})$", re.ASCII)
+_PRINTED_QR = re.compile(rf"^{PRINTED_PREFIX}:(\d{{{PRINTED_LENGTH}}})$", re.ASCII)
+_TYPED = re.compile(rf"^(\d{{1,10}})-(\d{{{DIGITS}}})$", re.ASCII)
 
 
 def parse(text: str) -> RotatingCode | PrintedCode | None:
@@ -82,7 +83,7 @@ def parse(text: str) -> RotatingCode | PrintedCode | None:
         return PrintedCode(match[1]) if verhoeff.is_valid(match[1]) else None
     # Typed: people add spaces, and some keyboards give an en dash.
     compact = re.sub(r"\s+", "", text).replace("–", "-").replace("—", "-")
-    if compact.isdigit() and len(compact) == PRINTED_LENGTH and verhoeff.is_valid(compact):
+    if compact.isascii() and compact.isdigit() and len(compact) == PRINTED_LENGTH and verhoeff.is_valid(compact):
         return PrintedCode(compact)
     if match := _TYPED.match(compact):
         return RotatingCode(int(match[1]), match[2], None)
