@@ -144,8 +144,8 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict:
         "OPENAPI_VERSION": "3.0.3",
         "OPENAPI_URL_PREFIX": "/api",
         "OPENAPI_JSON_PATH": "openapi.json",
-        "OPENAPI_SWAGGER_UI_PATH": "docs",
-        "OPENAPI_SWAGGER_UI_URL": "/vendor/swagger-ui-dist/",
+        # No OPENAPI_SWAGGER_UI_PATH: flask-smorest's page boots with an inline script; core.web
+        # serves /api/docs itself under the site's CSP.
     }
 
 

@@ -57,6 +57,9 @@ def _string_keys(value):
     return value
 
 
+MAX_FIELD_ERRORS = 20
+
+
 def _field_errors(messages) -> dict | None:
     """webargs nests messages by location ({"json": {...}}); clients want the fields."""
     if not isinstance(messages, dict):
@@ -64,8 +67,17 @@ def _field_errors(messages) -> dict | None:
     messages = _string_keys(messages)
     if len(messages) == 1:
         (only,) = messages.values()
-        return only if isinstance(only, dict) else {"_body": only}
-    return messages
+        messages = only if isinstance(only, dict) else {"_body": only}
+    return _at_most(messages, MAX_FIELD_ERRORS)
+
+
+def _at_most(errors: dict, n: int) -> dict:
+    """A body of ten thousand unknown keys gets an answer of twenty, not ten thousand, lines."""
+    if len(errors) <= n:
+        return errors
+    kept = dict(list(errors.items())[:n])
+    kept["_more"] = [f"{len(errors) - n} more fields were refused."]
+    return kept
 
 
 def http_problem(error: HTTPException) -> dict:

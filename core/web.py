@@ -205,3 +205,10 @@ def redis_client():
         client = redis.Redis.from_url(current_app.config["REDIS_URL"], socket_timeout=2, socket_connect_timeout=2)
         current_app.extensions["linli_redis"] = client
     return client
+
+
+@web.get("/api/docs")
+def api_docs():
+    """The OpenAPI document in Swagger UI (assets from npm, no inline script)."""
+    prefix, path = current_app.config["OPENAPI_URL_PREFIX"], current_app.config["OPENAPI_JSON_PATH"]
+    return render_template("core/api_docs.html", spec_url=f"{prefix}/{path}")

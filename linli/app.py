@@ -10,12 +10,13 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core import formatting
 from core.config import PROJECT_ROOT, engine_options, load_config
 from core.extensions import Api, babel, csrf, db, migrate
+from core.input import init_input_checks
 from core.ratelimit import init_rate_limits
 from core.schemas import IdConverter, id_parameter_schema
 from core.sessions import DailyRefreshSessionInterface
@@ -46,6 +47,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.session_interface = DailyRefreshSessionInterface()
     register_extensions(app)
     init_request_transaction(app)
+    init_input_checks(app)
     register_blueprints(app)
     register_hooks(app)
     register_cli(app)
@@ -124,15 +126,12 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_hooks(app: Flask) -> None:
-    docs_path = f"{app.config['OPENAPI_URL_PREFIX']}/{app.config['OPENAPI_SWAGGER_UI_PATH']}"
-
     @app.after_request
     def security_headers(response):
         # add(), not setdefault(): no view sets these, and a lookup scans every header.
         for key, value in SECURITY_HEADERS.items():
             response.headers.add(key, value)
-        # The generated API docs page bootstraps Swagger UI with an inline script.
-        if response.mimetype == "text/html" and request.path != docs_path:
+        if response.mimetype == "text/html":
             response.headers.add("Content-Security-Policy", CSP)
         return response
 

@@ -45,3 +45,14 @@ def test_error_responses_are_documented_as_problem_json(client):
     assert schema == {"$ref": "#/components/schemas/Problem"}
     problem = spec["components"]["schemas"]["Problem"]["properties"]
     assert {"type", "title", "status", "detail", "errors"} <= set(problem)
+
+
+def test_docs_page_runs_under_the_sites_csp_without_inline_script(client):
+    import re
+
+    page = client.get("/api/docs")
+    csp = page.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page.text, re.S)
+    assert scripts and all('src="' in attrs and not body.strip() for attrs, body in scripts)
+    assert client.get("/static/js/api-docs.js").status_code == 200
