@@ -16,6 +16,7 @@ from core.db import db, utcnow
 from core.forms import attempt, first_message
 from core.identity.access import roles_required
 from core.identity.models import Role, User
+from core.periods import BadPeriod, period_dates, read_period
 from geofence.operations import active_fence_names
 from services import operations
 from services.forms import CHANNELS, assisted_contact, photo_bytes, report_from_form
@@ -162,15 +163,13 @@ def assisted():
 
 
 def period_from_args(tz: ZoneInfo) -> tuple[date, date, datetime, datetime]:
+    """The chosen days (from, to), else the last 30: the ranking is public, so a bad link shows the default."""
     today = utcnow().astimezone(tz).date()
+    chosen = {k: request.args[k] for k in ("from", "to") if request.args.get(k)}
     try:
-        first = date.fromisoformat(request.args.get("from", "")) if request.args.get("from") else today - \
-            timedelta(days=29)
-        last = date.fromisoformat(request.args.get("to", "")) if request.args.get("to") else today
-    except ValueError:
-        first, last = today - timedelta(days=29), today
-    if first > last or (last - first).days > 366:
-        first, last = last - timedelta(days=29), last
+        _, first, last = read_period({"period": "custom", **chosen} if chosen else {"period": "30d"}, today)
+    except BadPeriod:
+        first, last = period_dates("30d", today)
     return first, last, datetime.combine(first, time(), tz), datetime.combine(last + timedelta(days=1), time(), tz)
 
 
