@@ -18,7 +18,7 @@ from core.identity.access import roles_required
 from core.identity.models import Role, User
 from core.periods import BadPeriod, period_dates, read_period
 from geofence.operations import active_fence_names
-from services import operations
+from services import operations, rules
 from services.forms import CHANNELS, assisted_contact, photo_bytes, report_from_form
 from services.models import Category, Channel, Resolution, ServiceRequest, Status
 from services.operations import area_of
@@ -61,6 +61,10 @@ def queue():
                            args={k: v for k, v in request.args.items() if k != "page"}, now=now)
 
 
+def _actions(report: ServiceRequest) -> rules.WorkOrderActions:
+    return rules.work_order_actions(status=report.status.value, role=current_user.role.value)
+
+
 @web.get("/requests/<ref>")
 @staff_or_admin
 def work_order(ref: str):
@@ -72,7 +76,8 @@ def work_order(ref: str):
         User.role == Role.STAFF, User.department_id == report.department_id, User.active.is_(True))
         .order_by(User.display_name)).all()
     return render_template("services/work_order.html", r=report, events=events, names=names,
-                           colleagues=colleagues, category=db.session.get(Category, report.category_id),
+                           colleagues=colleagues, actions=_actions(report),
+                           category=db.session.get(Category, report.category_id),
                            photos=operations.photos_of(report), now=utcnow(), errors={},
                            questions=operations.questions_of(report.category_id))
 
@@ -125,7 +130,7 @@ def close(ref: str):
         report = _mine(ref)
         events = operations.timeline(report, public_only=False)
         return render_template("services/work_order.html", r=report, events=events, names={}, colleagues=[],
-                               category=db.session.get(Category, report.category_id),
+                               actions=_actions(report), category=db.session.get(Category, report.category_id),
                                photos=operations.photos_of(report), now=utcnow(), errors=errors,
                                form=request.form, questions=operations.questions_of(report.category_id)), 422
     flash(_("Closed. The resident has been told."))
