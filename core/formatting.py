@@ -10,10 +10,19 @@ from flask_babel import gettext as _
 from core.db import utcnow
 
 
-def yuan(cents: int | None) -> str:
+def yuan(cents: int | None, *, column: bool = False) -> str:
+    """The one money formatter (static/js/money.js is its twin in the browser), never through a float.
+
+    In text: "¥12", "¥12.50", "¥-2.50". column=True, for statement columns and CSV where every
+    amount is in yuan: always two decimals and no symbol, "12.00", "-19.99".
+    """
     if cents is None:
         return ""
-    return f"¥{cents // 100}" if cents % 100 == 0 else f"¥{cents / 100:.2f}"
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(cents), 100)
+    if column:
+        return f"{sign}{whole}.{part:02d}"
+    return f"¥{sign}{whole}" if part == 0 else f"¥{sign}{whole}.{part:02d}"
 
 
 def discount_text(kind: str, amount_off_cents: int | None, percent_off: int | None,

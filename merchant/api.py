@@ -16,7 +16,8 @@ from core.identity.models import Merchant, MerchantRole, Role
 from core.pagination import SelectPage
 from core.problems import Forbidden
 from merchant import operations
-from merchant.models import Campaign, CampaignStatus
+from merchant.models import Campaign
+from merchant.rules import shows_as
 from merchant.schemas import (
     CampaignIn,
     CampaignOut,
@@ -44,15 +45,9 @@ def owner_only(view):
 
 
 def status_filter(stmt, status: str, now):
-    """SQL for the display statuses (merchant.rules.display_status)."""
-    published = Campaign.status == CampaignStatus.PUBLISHED
-    return stmt.where({
-        "draft": Campaign.status == CampaignStatus.DRAFT,
-        "paused": Campaign.status == CampaignStatus.PAUSED,
-        "scheduled": published & (Campaign.starts_at > now),
-        "live": published & (Campaign.starts_at <= now) & (Campaign.ends_at > now),
-        "ended": (Campaign.status == CampaignStatus.ENDED) | (published & (Campaign.ends_at <= now)),
-    }[status])
+    """Campaigns that show as `status`: merchant.rules.shows_as over the columns."""
+    return stmt.where(shows_as(status, status=Campaign.status, starts_at=Campaign.starts_at,
+                               ends_at=Campaign.ends_at, now=now))
 
 
 @blp.route("/profile")

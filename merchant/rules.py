@@ -1,4 +1,7 @@
-"""Pure campaign rules: states, airdrop windows, discounts, inventory. No Flask, no database."""
+"""Pure campaign rules: states, airdrop windows, discounts, inventory. No Flask app, no database.
+
+Labels are lazy strings (flask_babel.lazy_gettext): translated when a page renders them.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import lazy_gettext as _l
+
 DRAFT, PUBLISHED, PAUSED, ENDED = "draft", "published", "paused", "ended"
+# What people see: a published campaign is scheduled, live or ended by the clock.
+SCHEDULED, LIVE = "scheduled", "live"
+DISPLAY_STATUSES = (DRAFT, SCHEDULED, LIVE, PAUSED, ENDED)
+STATUS_LABELS = {DRAFT: _l("Draft"), SCHEDULED: _l("Scheduled"), LIVE: _l("Live"), PAUSED: _l("Paused"),
+                 ENDED: _l("Ended")}
 
 # action -> (states it may start from, state it leads to)
 TRANSITIONS = {
@@ -30,13 +40,41 @@ def next_status(current: str, action: str) -> str:
     return target
 
 
+# The buttons that change a campaign's state (ending has a form of its own): label, and whether
+# it is the obvious next step.
+BUTTONS = {"publish": (_l("Publish"), True), "pause": (_l("Pause"), False), "resume": (_l("Resume"), True)}
+
+
+def shows_as(shown: str, *, status, starts_at, ends_at, now):
+    """Whether a campaign shows as `shown` (one of DISPLAY_STATUSES).
+
+    Written with comparisons, `&` and `|` only: for values it answers a bool, for columns a SQL
+    condition, so the list filter (merchant.api) and the badge (display_status) are one rule."""
+    published = status == PUBLISHED
+    if shown == SCHEDULED:
+        return published & (starts_at > now)
+    if shown == LIVE:
+        return published & (starts_at <= now) & (ends_at > now)
+    if shown == ENDED:
+        return (status == ENDED) | (published & (ends_at <= now))
+    if shown in (DRAFT, PAUSED):
+        return status == shown
+    raise ValueError(f"no display status {shown!r}")
+
+
 def display_status(status: str, starts_at: datetime, ends_at: datetime, now: datetime) -> str:
     """The five states people see: draft, scheduled, live, paused, ended."""
-    if status == PUBLISHED:
-        if now >= ends_at:
-            return "ended"
-        return "scheduled" if now < starts_at else "live"
+    for shown in DISPLAY_STATUSES:
+        if shows_as(shown, status=status, starts_at=starts_at, ends_at=ends_at, now=now):
+            return shown
     return status
+
+
+def allowed_actions(status: str, shown: str) -> list[str]:
+    """What the owner may do with a campaign now (TRANSITIONS): nothing once it shows as ended."""
+    if shown == ENDED:
+        return []
+    return [action for action, (sources, _) in TRANSITIONS.items() if status in sources]
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from marshmallow import ValidationError, fields, validate, validates, validates_
 from core.db import utcnow
 from core.schemas import Float, Id, Integer, StrictSchema
 from merchant.models import DiscountKind, EndPolicy
-from merchant.rules import BadWindow, display_status, parse_windows
+from merchant.rules import DISPLAY_STATUSES, BadWindow, display_status, parse_windows
 
 TAG = fields.String(validate=[validate.Length(min=1, max=30), validate.Regexp(r"^[\w-]+$")])
 MAX_INVENTORY = 1_000_000
@@ -143,4 +143,4 @@ class MerchantPatch(StrictSchema):
 
 
 class StatusQuery(StrictSchema):
-    status = fields.String(validate=validate.OneOf(["draft", "scheduled", "live", "paused", "ended"]))
+    status = fields.String(validate=validate.OneOf(DISPLAY_STATUSES))

@@ -8,20 +8,19 @@ from flask import current_app, jsonify, request
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
-from marshmallow import ValidationError as SchemaError
-from marshmallow import fields, validate, validates_schema
+from marshmallow import fields, validate
 
 from core import idempotency
 from core.config import district_tz
 from core.db import utcnow
 from core.errors import PROBLEM_JSON
+from core.periods import BadPeriod, PeriodQuery, query_dates
 from core.problems import ValidationFailed
 from core.ratelimit import rate_limit
 from core.schemas import Integer, StrictSchema
 from merchant import redemption, reports, tokens
 from merchant.api import merchant_staff
 from merchant.photos import NotAnImage, decode
-from merchant.stats import PERIODS, BadPeriod, period_dates
 
 blp = Blueprint("till", __name__, url_prefix="/api/merchant", description="Redeeming coupons and the dashboard")
 MAX_BILL_CENTS = 100_000_000  # ¥1,000,000: no neighbourhood bill is larger
@@ -75,17 +74,6 @@ class VoidOut(StrictSchema):
 
 class ScanOut(StrictSchema):
     code = fields.String(metadata={"description": "The text of the first QR code found in the photo"})
-
-
-class DashboardQuery(StrictSchema):
-    period = fields.String(load_default="today", validate=validate.OneOf(PERIODS))
-    first_day = fields.Date(data_key="from")
-    last_day = fields.Date(data_key="to")
-
-    @validates_schema
-    def _custom(self, data, **kwargs):
-        if data["period"] == "custom" and not ("first_day" in data and "last_day" in data):
-            raise SchemaError("A chosen period needs from and to (YYYY-MM-DD).", "from")
 
 
 class CampaignFiguresOut(StrictSchema):
@@ -260,13 +248,13 @@ class Scans(MethodView):
 @blp.route("/dashboard")
 class Dashboard(MethodView):
     @merchant_staff
-    @blp.arguments(DashboardQuery(), location="query")
+    @blp.arguments(PeriodQuery(), location="query")
     @blp.response(200, DashboardOut)
     def get(self, query):
         """Coupons collected and redeemed, discount given, per campaign, by day and by hour"""
         today = utcnow().astimezone(district_tz()).date()
         try:
-            first, last = period_dates(query["period"], today, query.get("first_day"), query.get("last_day"))
+            first, last = query_dates(query, today)
         except BadPeriod as exc:
             raise ValidationFailed(str(exc).capitalize() + ".", errors={"from": [str(exc)]}) from exc
         return reports.figures(current_user.merchant_id, first, last)

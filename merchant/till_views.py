@@ -5,38 +5,36 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 
 from babel.dates import get_day_names
 from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from marshmallow import ValidationError as SchemaError
 
 from core.db import db, utcnow
+from core.formatting import yuan
 from core.identity.models import Merchant
+from core.periods import BadPeriod, read_period
 from core.problems import ValidationFailed
 from core.spreadsheet import text_cell
 from merchant import reports
 from merchant.api import merchant_staff
 from merchant.feed import merchant_channel
 from merchant.redemption import VOID_WINDOW
-from merchant.stats import BadPeriod, money, period_dates
-from merchant.till_api import DashboardQuery, district_tz
+from merchant.till_api import district_tz
 
 web = Blueprint("till_pages", __name__, url_prefix="/merchant")
 # A comment line now and then: proxies keep the stream open, and a closed tab is noticed.
 KEEPALIVE_S = 15
 
 
-def _period() -> tuple[str, object, object]:
+def _period() -> tuple[str, date, date]:
     try:
-        query = DashboardQuery().load(request.args.to_dict())
-        today = utcnow().astimezone(district_tz()).date()
-        first, last = period_dates(query["period"], today, query.get("first_day"), query.get("last_day"))
-    except (SchemaError, BadPeriod) as exc:
+        return read_period(request.args.to_dict(), utcnow().astimezone(district_tz()).date())
+    except BadPeriod as exc:
         raise ValidationFailed(_("Choose a period: today, 7 days, 30 days, or a first and last day.")) from exc
-    return query["period"], first, last
 
 
 @web.get("/till")
@@ -64,7 +62,7 @@ def dashboard():
 @merchant_staff
 def statement():
     period, first, last = _period()
-    return render_template("merchant/statement.html", period=period, money=money,
+    return render_template("merchant/statement.html", period=period,
                            shop=db.session.get(Merchant, current_user.merchant_id),
                            statement=reports.statement(current_user.merchant_id, first, last),
                            generated_at=utcnow())
@@ -72,6 +70,11 @@ def statement():
 
 CSV_HEADER = ["entry", "type", "time", "coupon", "campaign", "cashier", "bill_yuan", "discount_yuan",
               "paid_yuan", "voids_entry"]
+
+
+def _amounts(sign: int, figures) -> list[str]:
+    return [yuan(sign * cents, column=True)
+            for cents in (figures.bill_cents, figures.discount_cents, figures.paid_cents)]
 
 
 @web.get("/statement.csv")
@@ -85,12 +88,11 @@ def statement_csv():
     for line in s.lines:
         sign = -1 if line.kind == "voided" else 1
         writer.writerow([line.entry_id, line.kind, line.at.astimezone(district_tz()).isoformat(), line.coupon_id,
-                         text_cell(line.campaign_title), text_cell(line.cashier), money(sign * line.bill_cents),
-                         money(sign * line.discount_cents), money(sign * line.paid_cents), line.reverses_id or ""])
+                         text_cell(line.campaign_title), text_cell(line.cashier), *_amounts(sign, line),
+                         line.reverses_id or ""])
     for label, total in (("total_redeemed", s.redeemed), ("total_voided", s.voided), ("net", s.net)):
         sign = -1 if label == "total_voided" else 1
-        writer.writerow(["", label, "", total.count, "", "", money(sign * total.bill_cents),
-                         money(sign * total.discount_cents), money(sign * total.paid_cents), ""])
+        writer.writerow(["", label, "", total.count, "", "", *_amounts(sign, total), ""])
     name = f"linli-statement-{first.isoformat()}-{last.isoformat()}.csv"
     # A byte-order mark so that spreadsheet programs read the Chinese names as UTF-8.
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv",

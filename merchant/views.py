@@ -18,7 +18,7 @@ from geofence.operations import active_fence_names
 from merchant import operations
 from merchant.api import owner_only
 from merchant.models import Campaign, EndPolicy
-from merchant.rules import display_status
+from merchant.rules import BUTTONS, STATUS_LABELS, allowed_actions, display_status
 from merchant.schemas import CampaignIn
 
 web = Blueprint("merchant_pages", __name__, url_prefix="/merchant")
@@ -89,6 +89,11 @@ def _say(errors: dict) -> str:
     return _("That is not possible for this campaign right now.")
 
 
+@web.app_context_processor
+def campaign_labels():
+    return {"campaign_status_labels": STATUS_LABELS}
+
+
 @web.get("/campaigns")
 @owner_only
 def campaigns():
@@ -118,8 +123,9 @@ def new_campaign():
 def campaign(campaign_id: int):
     c = operations.get_campaign(current_user.merchant_id, campaign_id)
     names = dict(_fences())
-    return render_template("merchant/campaign.html", c=c, status=display_status(c.status.value, c.starts_at,
-                                                                               c.ends_at, utcnow()),
+    status = display_status(c.status.value, c.starts_at, c.ends_at, utcnow())
+    return render_template("merchant/campaign.html", c=c, status=status,
+                           actions=allowed_actions(c.status.value, status), buttons=BUTTONS,
                            fence_names=[names.get(i, f"#{i}") for i in c.target_fence_ids], days=dict(DAYS))
 
 

@@ -4,14 +4,12 @@ share the `attribute[CODE]` convention)."""
 from __future__ import annotations
 
 import math
-import re
 
 from werkzeug.datastructures import FileStorage, MultiDict
 
+from services import rules
 from services.models import Channel
 from services.operations import NewReport
-
-_ATTRIBUTE = re.compile(r"^attribute\[([\w-]{1,40})\](\[\])?$")
 
 
 def number_or_none(raw: str | None):
@@ -26,14 +24,8 @@ def number_or_none(raw: str | None):
 
 
 def attributes(form: MultiDict) -> dict:
-    answers: dict = {}
-    for name in form:
-        match = _ATTRIBUTE.match(name)
-        if match is None:
-            continue
-        values = [v for v in form.getlist(name) if v != ""]
-        answers[match[1]] = values if match[2] else (values[0] if values else "")
-    return answers
+    """The answers, parsed as Open311's are (services.rules.parse_attributes); stray fields are skipped."""
+    return rules.parse_attributes(form.lists(), strict=False)
 
 
 def photo_bytes(files: list[FileStorage]) -> list[bytes]:

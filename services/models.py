@@ -10,7 +10,8 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, case
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import UTCDateTime, db, str_enum, utcnow
@@ -141,6 +142,18 @@ class ServiceRequest(db.Model):
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @hybrid_method
+    def overdue(self, now: datetime):
+        """Still open past the promised time. One body for both: on a report a bool (the badge),
+        on the class a SQL condition (the queue's filter and order)."""
+        return (self.status != Status.RESOLVED) & (self.expected_at < now)
+
+    @classmethod
+    def queue_order(cls, now: datetime) -> tuple:
+        """The staff queue: reopened first, then overdue, then more supporters, then older."""
+        return (cls.reopened.desc(), case((cls.overdue(now), 0), else_=1), cls.supporters.desc(), cls.created_at,
+                cls.id)
 
 
 class PhotoKind(enum.StrEnum):

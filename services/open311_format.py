@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta, tzinfo
 from typing import NamedTuple
 
+from services import rules
+
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 FORMATS = ("json", "xml")
 CONTENT_TYPES = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
@@ -43,7 +45,6 @@ class BadParameter(ValueError):
 
 # --- reading parameters ------------------------------------------------------------------
 
-_ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]+)\](\[\])?$")
 _DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 # A "+08:00" offset typed into a URL unencoded arrives as " 08:00".
 _LOST_PLUS = re.compile(r"^(\d{4}-\d{2}-\d{2}T[\d:.]+) (\d{2}(:?\d{2})?)$")
@@ -100,25 +101,12 @@ def parse_coordinate(parameter: str, raw: str | None) -> float | None:
 
 
 def parse_attributes(fields: Iterable[tuple[str, list[str]]]) -> dict[str, str | list[str]]:
-    """attribute[code]=v, and attribute[code][]=v repeated for a multivaluelist, to {code: value}.
-
-    A code given several times becomes a list; the rules then refuse a list for a single-value
-    question, so nothing is silently dropped.
-    """
-    answers: dict[str, list[str]] = {}
-    as_list: set[str] = set()
-    for name, values in fields:
-        if not name.startswith("attribute"):
-            continue
-        match = _ATTRIBUTE.match(name)
-        if match is None:
-            raise BadParameter(name, "Use attribute[code]=value, or attribute[code][]=value for several values.")
-        code = match.group(1)
-        answers.setdefault(code, []).extend(v for v in values if v != "")
-        if match.group(2) or len(values) > 1:
-            as_list.add(code)
-    return {code: (values if code in as_list else (values[0] if values else ""))
-            for code, values in answers.items()}
+    """services.rules.parse_attributes, its refusal in Open311's words."""
+    try:
+        return rules.parse_attributes(fields)
+    except rules.BadAttribute as exc:
+        raise BadParameter(exc.name, "Use attribute[code]=value, or attribute[code][]=value for several values.") \
+            from None
 
 
 # --- building resources ------------------------------------------------------------------

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import func, select, update
 
 from core.db import db, upsert
 from core.identity.models import Department, Role, User
@@ -329,13 +329,8 @@ def _queue_filter(department_id: int, now: datetime, status: str | None, categor
     if area_fence_id:
         where.append(r.area_fence_id == area_fence_id)
     if overdue:
-        where.append(r.expected_at < now)
+        where.append(r.overdue(now))
     return where
-
-
-def _queue_order(now: datetime) -> tuple:
-    r = ServiceRequest
-    return (r.reopened.desc(), case((r.expected_at < now, 0), else_=1), r.supporters.desc(), r.created_at, r.id)
 
 
 @dataclass
@@ -346,13 +341,13 @@ class QueuePage:
 
 def queue(department_id: int, now: datetime, *, limit: int, offset: int, status: str | None = None,
           category_id: int | None = None, area_fence_id: int | None = None, overdue: bool = False) -> QueuePage:
-    """One page of the department's open work, in the order of rules.priority.
+    """One page of the department's open work, in ServiceRequest.queue_order.
 
     The order is found on narrow rows (ids and sort keys) and only the page's reports are loaded
     whole: sorting thousands of full rows, descriptions and all, cost ten times more."""
     where = _queue_filter(department_id, now, status, category_id, area_fence_id, overdue)
     total = db.session.scalar(select(func.count(ServiceRequest.id)).where(*where))
-    ids = list(db.session.scalars(select(ServiceRequest.id).where(*where).order_by(*_queue_order(now))
+    ids = list(db.session.scalars(select(ServiceRequest.id).where(*where).order_by(*ServiceRequest.queue_order(now))
                                   .limit(limit).offset(offset)))
     by_id = {r.id: r for r in db.session.scalars(select(ServiceRequest).where(ServiceRequest.id.in_(ids)))}
     return QueuePage([by_id[i] for i in ids if i in by_id], total)

@@ -6,12 +6,15 @@ No Flask, no database: every decision here is a plain function tested directly.
 from __future__ import annotations
 
 import math
+import re
 import secrets
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import nh3
+from flask_babel import lazy_gettext as _l
 
 MAX_DESCRIPTION = 4000
 MAX_ADDRESS = 255
@@ -25,6 +28,11 @@ RECEIVED, ACKNOWLEDGED, IN_PROGRESS, RESOLVED = "received", "acknowledged", "in_
 OPEN_STATUSES = (RECEIVED, ACKNOWLEDGED, IN_PROGRESS)
 # Where staff may move a report by hand (resolving has its own requirements; see can_close).
 MOVES = {RECEIVED: {ACKNOWLEDGED, IN_PROGRESS}, ACKNOWLEDGED: {IN_PROGRESS}, IN_PROGRESS: set(), RESOLVED: set()}
+# What people read (lazy strings: translated when a page renders them).
+STATUS_LABELS = {RECEIVED: _l("Received"), ACKNOWLEDGED: _l("Acknowledged"), IN_PROGRESS: _l("In progress"),
+                 RESOLVED: _l("Resolved")}
+RESOLUTION_LABELS = {"fixed": _l("Fixed"), "duplicate": _l("Duplicate of another report"),
+                     "not_ours": _l("Not ours: passed on"), "not_found": _l("Could not be found")}
 
 
 class RuleError(ValueError):
@@ -101,6 +109,43 @@ def clean_answers(questions: list[QuestionSpec], raw: dict) -> tuple[dict, dict]
     return answers, errors
 
 
+_ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]+)\](\[\])?$")
+
+
+class BadAttribute(ValueError):
+    """A field that starts with "attribute" but is not attribute[code] or attribute[code][]."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
+
+
+def parse_attributes(fields: Iterable[tuple[str, list[str]]], *, strict: bool = True) -> dict[str, str | list[str]]:
+    """The answers of a form, page or Open311 alike: attribute[code]=v, and attribute[code][]=v
+    repeated for a multivaluelist, to {code: value}.
+
+    A code given several times becomes a list; clean_answers then refuses a list for a
+    single-value question, so nothing is silently dropped. A malformed attribute name raises
+    BadAttribute, or is skipped when not `strict` (a page form's stray field).
+    """
+    answers: dict[str, list[str]] = {}
+    as_list: set[str] = set()
+    for name, values in fields:
+        if not name.startswith("attribute"):
+            continue
+        match = _ATTRIBUTE.match(name)
+        if match is None:
+            if strict:
+                raise BadAttribute(name)
+            continue
+        code = match.group(1)
+        answers.setdefault(code, []).extend(v for v in values if v != "")
+        if match.group(2) or len(values) > 1:
+            as_list.add(code)
+    return {code: (values if code in as_list else (values[0] if values else ""))
+            for code, values in answers.items()}
+
+
 def _answer(q: QuestionSpec, value):
     if q.datatype in ("string", "text"):
         limit = 255 if q.datatype == "string" else MAX_DESCRIPTION
@@ -143,18 +188,28 @@ def can_move(current: str, target: str) -> bool:
     return target in MOVES.get(current, set())
 
 
+@dataclass(frozen=True)
+class WorkOrderActions:
+    """What a work order's page offers: `act` is taking it on, assigning, updating and closing;
+    `moves` are the statuses it may be moved to by hand, in order."""
+
+    act: bool
+    moves: tuple[str, ...] = ()
+
+
+def work_order_actions(*, status: str, role: str) -> WorkOrderActions:
+    """Staff of the department act on open work; admins (and resolved work) are read-only."""
+    if role != "staff" or status == RESOLVED:
+        return WorkOrderActions(act=False)
+    return WorkOrderActions(act=True, moves=tuple(s for s in OPEN_STATUSES if can_move(status, s)))
+
+
 def can_judge(*, status: str, closed_at: datetime | None, now: datetime) -> bool:
     return status == RESOLVED and closed_at is not None and now - closed_at <= JUDGING_WINDOW
 
 
 def expected_at(created_at: datetime, sla_hours: int) -> datetime:
     return created_at + timedelta(hours=sla_hours)
-
-
-def priority(*, reopened: bool, expected_at: datetime, supporters: int, created_at: datetime,
-             now: datetime) -> tuple:
-    """Sort key of the staff queue: reopened first, then overdue, then more supporters, then older."""
-    return (not reopened, not expected_at < now, -supporters, created_at)
 
 
 def open311_status(status: str) -> str:

@@ -16,8 +16,9 @@ from core.db import db, utcnow
 from core.forms import attempt, first_message
 from core.identity.access import roles_required
 from core.identity.models import Role, User
+from core.periods import BadPeriod, period_dates, read_period
 from geofence.operations import active_fence_names
-from services import operations
+from services import operations, rules
 from services.forms import CHANNELS, assisted_contact, photo_bytes, report_from_form
 from services.models import Category, Channel, Resolution, ServiceRequest, Status
 from services.operations import area_of
@@ -60,6 +61,10 @@ def queue():
                            args={k: v for k, v in request.args.items() if k != "page"}, now=now)
 
 
+def _actions(report: ServiceRequest) -> rules.WorkOrderActions:
+    return rules.work_order_actions(status=report.status.value, role=current_user.role.value)
+
+
 @web.get("/requests/<ref>")
 @staff_or_admin
 def work_order(ref: str):
@@ -71,7 +76,8 @@ def work_order(ref: str):
         User.role == Role.STAFF, User.department_id == report.department_id, User.active.is_(True))
         .order_by(User.display_name)).all()
     return render_template("services/work_order.html", r=report, events=events, names=names,
-                           colleagues=colleagues, category=db.session.get(Category, report.category_id),
+                           colleagues=colleagues, actions=_actions(report),
+                           category=db.session.get(Category, report.category_id),
                            photos=operations.photos_of(report), now=utcnow(), errors={},
                            questions=operations.questions_of(report.category_id))
 
@@ -124,7 +130,7 @@ def close(ref: str):
         report = _mine(ref)
         events = operations.timeline(report, public_only=False)
         return render_template("services/work_order.html", r=report, events=events, names={}, colleagues=[],
-                               category=db.session.get(Category, report.category_id),
+                               actions=_actions(report), category=db.session.get(Category, report.category_id),
                                photos=operations.photos_of(report), now=utcnow(), errors=errors,
                                form=request.form, questions=operations.questions_of(report.category_id)), 422
     flash(_("Closed. The resident has been told."))
@@ -162,15 +168,13 @@ def assisted():
 
 
 def period_from_args(tz: ZoneInfo) -> tuple[date, date, datetime, datetime]:
+    """The chosen days (from, to), else the last 30: the ranking is public, so a bad link shows the default."""
     today = utcnow().astimezone(tz).date()
+    chosen = {k: request.args[k] for k in ("from", "to") if request.args.get(k)}
     try:
-        first = date.fromisoformat(request.args.get("from", "")) if request.args.get("from") else today - \
-            timedelta(days=29)
-        last = date.fromisoformat(request.args.get("to", "")) if request.args.get("to") else today
-    except ValueError:
-        first, last = today - timedelta(days=29), today
-    if first > last or (last - first).days > 366:
-        first, last = last - timedelta(days=29), last
+        _, first, last = read_period({"period": "custom", **chosen} if chosen else {"period": "30d"}, today)
+    except BadPeriod:
+        first, last = period_dates("30d", today)
     return first, last, datetime.combine(first, time(), tz), datetime.combine(last + timedelta(days=1), time(), tz)
 
 

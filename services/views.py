@@ -20,6 +20,12 @@ from services.models import Category, Notification, Photo, ServiceRequest, Suppo
 from services.operations import area_of
 
 web = Blueprint("reports", __name__)
+
+
+@web.app_context_processor
+def report_labels():
+    return {"status_labels": rules.STATUS_LABELS, "resolution_labels": rules.RESOLUTION_LABELS,
+            "open_statuses": rules.OPEN_STATUSES}
 residents = roles_required(Role.RESIDENT)
 
 

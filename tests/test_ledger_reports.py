@@ -9,9 +9,11 @@ import pytest
 from sqlalchemy import func, select
 
 from core.db import db, utcnow
+from core.formatting import yuan
 from core.identity.models import Role
+from core.periods import BadPeriod, period_dates
 from merchant.models import LedgerEntry
-from merchant.stats import BadPeriod, grid, money, period_dates, rate
+from merchant.stats import grid, rate
 from tests.test_redemption import qr, redeem
 
 
@@ -27,7 +29,7 @@ def test_periods_rates_grids_and_money_are_plain_arithmetic():
     assert rate(0, 0) is None and rate(1, 4) == 0.25
     heat = grid([(0, 9, 2), (6, 23, 1), (0, 9, 1)])
     assert heat[0][9] == 3 and heat[6][23] == 1 and sum(map(sum, heat)) == 4
-    assert [money(c) for c in (0, 5, 1234, -1999, 100)] == ["0.00", "0.05", "12.34", "-19.99", "1.00"]
+    assert [yuan(c, column=True) for c in (0, 5, 1234, -1999, 100)] == ["0.00", "0.05", "12.34", "-19.99", "1.00"]
 
 
 def _ledger_sums(app, merchant_id):
@@ -75,7 +77,7 @@ def test_dashboard_statement_and_csv_equal_the_ledger_to_the_cent(app, shop):
     assert {r[5] for r in lines} == {"Xiao Li"}
 
     page = s["cashier"].get("/merchant/statement?period=today").get_data(as_text=True)
-    assert "add up to the ledger" in page and money(net_discount) in page
+    assert "add up to the ledger" in page and yuan(net_discount, column=True) in page
     dashboard = s["cashier"].get("/merchant/dashboard?period=7d")
     assert dashboard.status_code == 200 and b"Reconcile this period" in dashboard.data
 

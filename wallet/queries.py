@@ -9,15 +9,16 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import bindparam, func, select
 
 from core.db import db
 from core.identity.models import Merchant
 from core.pagination import Counted
 from core.problems import NotFound
 from geofence.models import Fence
-from merchant.models import Campaign, CouponStatus, WalletCoupon
+from merchant.models import Campaign, WalletCoupon
 from merchant.rules import display_status
+from wallet.rules import USABLE, on_shelf
 from wallet.rules import shelf as shelf_of
 
 
@@ -38,15 +39,17 @@ def _columns():
         Merchant, Merchant.id == WalletCoupon.merchant_id).outerjoin(fence, fence.c.id == WalletCoupon.fence_id)
 
 
+def _now():
+    return bindparam("now", type_=WalletCoupon.expires_at.type)
+
+
+def _on_shelf(name: str):
+    """wallet.rules.on_shelf over the columns: the SQL twin is the same definition."""
+    return on_shelf(name, status=WalletCoupon.status, expires_at=WalletCoupon.expires_at, now=_now())
+
+
 def _shelf_filter(shelf: str):
-    mine = WalletCoupon.resident_id == bindparam("resident")
-    now = bindparam("now", type_=WalletCoupon.expires_at.type)
-    if shelf == "usable":
-        return mine & (WalletCoupon.status == CouponStatus.USABLE) & (WalletCoupon.expires_at > now)
-    if shelf == "used":
-        return mine & (WalletCoupon.status == CouponStatus.REDEEMED)
-    return mine & or_(WalletCoupon.status == CouponStatus.VOIDED,
-                      (WalletCoupon.status == CouponStatus.USABLE) & (WalletCoupon.expires_at <= now))
+    return (WalletCoupon.resident_id == bindparam("resident")) & _on_shelf(shelf)
 
 
 ORDER = {"usable": (WalletCoupon.expires_at, WalletCoupon.id), "used": (WalletCoupon.redeemed_at.desc(),),
@@ -92,8 +95,8 @@ def my_coupon(resident_id: int, coupon_id: int, now: datetime) -> dict:
 def coupon_key(resident_id: int, coupon_id: int, now: datetime) -> tuple[str, datetime]:
     """Only for a coupon that can still be used: a used or expired one has nothing to show."""
     row = db.session.execute(select(WalletCoupon.totp_secret, WalletCoupon.expires_at).where(
-        WalletCoupon.id == coupon_id, WalletCoupon.resident_id == resident_id,
-        WalletCoupon.status == CouponStatus.USABLE, WalletCoupon.expires_at > now)).first()
+        WalletCoupon.id == coupon_id, WalletCoupon.resident_id == resident_id, _on_shelf(USABLE)),
+        {"now": now}).first()
     if row is None:
         raise NotFound("No usable coupon with this id in your wallet.")
     return row.totp_secret, row.expires_at

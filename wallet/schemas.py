@@ -4,10 +4,11 @@ from marshmallow import fields, validate
 
 from core.schemas import Integer, StrictSchema
 from merchant.schemas import TermsOut
+from wallet.rules import SHELVES
 
 
 class WalletQuery(StrictSchema):
-    shelf = fields.String(load_default="usable", validate=validate.OneOf(["usable", "used", "expired"]))
+    shelf = fields.String(load_default="usable", validate=validate.OneOf(SHELVES))
 
 
 class CouponOut(TermsOut):

@@ -9,9 +9,9 @@ from core.db import db, utcnow
 from core.identity.access import roles_required
 from core.identity.models import Role
 from wallet.queries import coupon_view, my_coupon, shelf_query
+from wallet.rules import SHELF_LABELS, SHELVES
 
 web = Blueprint("wallet_pages", __name__)
-SHELVES = ("usable", "used", "expired")
 PAGE_SIZE = 30
 MAX_PAGE = 10_000  # far beyond any wallet; keeps the offset within what the engines accept
 
@@ -22,6 +22,11 @@ def _shelf(name: str, page: int = 1) -> tuple[list[dict], int]:
     total = db.session.scalar(query.count, query.params)
     rows = db.session.execute(query.rows, {**query.params, "limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE})
     return [coupon_view(row, now) for row in rows], total
+
+
+@web.app_context_processor
+def wallet_labels():
+    return {"shelf_labels": SHELF_LABELS}
 
 
 @web.get("/wallet")

@@ -1,5 +1,7 @@
 // The merchant's dashboard: charts from the page's figures, and a live feed (Server-Sent
 // Events) that lists each redemption as it happens and refreshes the figures.
+import { yuan } from "./money.js";
+
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("dashboard-data").textContent);
@@ -12,9 +14,6 @@
     return template.replace(/\{(\w+)\}/g, function (_, key) { return values[key]; });
   }
 
-  function yuan(cents) {
-    return "¥" + (cents % 100 === 0 ? String(cents / 100) : (cents / 100).toFixed(2));
-  }
 
   function dailyChart(figures) {
     var labels = figures.daily.map(function (d) { return d.day.slice(5); });

@@ -1,6 +1,8 @@
 // The till: the cashier enters the bill, then scans (camera, photo) or types the coupon code.
 // Each redemption carries an Idempotency-Key; a retry after a dropped connection reuses it, so
 // the server answers the first result again instead of refusing or redeeming twice.
+import { yuan } from "./money.js";
+
 (function () {
   "use strict";
   var texts = JSON.parse(document.getElementById("till-texts").textContent);
@@ -18,9 +20,6 @@
     return template.replace(/\{(\w+)\}/g, function (_, key) { return values[key]; });
   }
 
-  function yuan(cents) {
-    return "¥" + (cents % 100 === 0 ? String(cents / 100) : (cents / 100).toFixed(2));
-  }
 
   function billCents() {
     var raw = bill.value.trim().replace("，", ".").replace("。", ".");

@@ -1,5 +1,7 @@
 // The wallet: check in when the page opens (and every minute while it is visible), show what
 // dropped and why, and how far each shop is. The position goes to the server once per check-in.
+import { yuan } from "./money.js";
+
 (function () {
   "use strict";
   var textsNode = document.getElementById("airdrop-texts");
@@ -26,9 +28,6 @@
     });
   }
 
-  function yuan(cents) {
-    return "¥" + (cents % 100 === 0 ? cents / 100 : (cents / 100).toFixed(2));
-  }
 
   function reasonText(reason) {
     var template = texts["reason_" + reason.code];
