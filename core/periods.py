@@ -13,6 +13,8 @@ from core.schemas import StrictSchema
 
 PERIODS = ("today", "7d", "30d", "custom")
 MAX_PERIOD_DAYS = 366
+# Days anyone may ask about: far beyond any data, and far from where date arithmetic overflows.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2199, 12, 31)
 
 
 class BadPeriod(ValueError):
@@ -33,6 +35,8 @@ def period_dates(name: str, today: date, frm: date | None = None, to: date | Non
         raise BadPeriod("a chosen period needs a first and a last day")
     if frm > to:
         raise BadPeriod("the first day is after the last day")
+    if frm < FIRST_DAY or to > LAST_DAY:
+        raise BadPeriod(f"days are between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}")
     if (to - frm).days + 1 > MAX_PERIOD_DAYS:
         raise BadPeriod(f"a period is at most {MAX_PERIOD_DAYS} days")
     return frm, to

@@ -3,6 +3,7 @@
 import io
 import json
 import time
+from datetime import date
 
 from PIL import Image
 
@@ -61,3 +62,21 @@ def test_a_giant_empty_png_is_refused_from_its_header(app, signed_in):
     response = cashier.post("/api/merchant/scans", data={"photo": (io.BytesIO(png.getvalue()), "big.png")},
                             content_type="multipart/form-data")
     assert response.status_code == 422 and time.perf_counter() - started < 0.5
+
+
+def test_days_at_the_calendar_limits_are_refused_not_crashed(app, signed_in):
+    from core.periods import BadPeriod, period_dates
+
+    for frm, to in (("0001-01-01", "0001-01-01"), ("9999-12-31", "9999-12-31"), ("1999-12-31", "2000-01-02")):
+        try:
+            period_dates("custom", date(2026, 12, 1), date.fromisoformat(frm), date.fromisoformat(to))
+        except BadPeriod:
+            pass
+        else:
+            raise AssertionError(f"{frm}..{to} accepted")
+    owner, _ = signed_in(Role.MERCHANT)
+    for path in ("/api/merchant/dashboard?period=custom&from=9999-12-31&to=9999-12-31",
+                 "/merchant/dashboard?period=custom&from=9999-12-31&to=9999-12-31",
+                 "/merchant/statement.csv?period=custom&from=0001-01-01&to=0001-01-01",
+                 "/ranking?from=9999-12-31&to=9999-12-31", "/ranking?from=0001-01-01&to=0001-01-02"):
+        assert owner.get(path).status_code < 500, path
