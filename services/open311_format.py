@@ -11,7 +11,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import NamedTuple
 
 from services import rules
@@ -55,6 +55,10 @@ def comma_list(raw: str | None) -> list[str]:
     return [part.strip() for part in (raw or "").split(",") if part.strip()]
 
 
+FIRST_MOMENT = datetime(2000, 1, 1, tzinfo=UTC)
+LAST_MOMENT = datetime(2199, 12, 31, tzinfo=UTC)
+
+
 def parse_datetime(parameter: str, raw: str) -> datetime:
     """ISO 8601 as the W3C note profiles it, time zone required (Z or an offset)."""
     text = _LOST_PLUS.sub(r"\1+\2", raw.strip())
@@ -64,6 +68,8 @@ def parse_datetime(parameter: str, raw: str) -> datetime:
         raise BadParameter(parameter, "Not a date and time like 2026-11-22T18:30:00+08:00.") from None
     if "T" not in text or moment.tzinfo is None:
         raise BadParameter(parameter, "Give a date, a time and a time zone, like 2026-11-22T18:30:00+08:00.")
+    if not FIRST_MOMENT <= moment <= LAST_MOMENT:  # the 90-day arithmetic must not leave the calendar
+        raise BadParameter(parameter, "Give a date between the years 2000 and 2199.")
     return moment
 
 

@@ -376,6 +376,9 @@ BAD_QUERIES = [
     ("end_date=yesterday", "end_date"),
     ("start_date=2026-01-01T00:00:00Z&end_date=2026-06-01T00:00:00Z", "end_date"),
     ("start_date=2026-06-01T00:00:00Z&end_date=2026-01-01T00:00:00Z", "end_date"),
+    # At the calendar's ends the 90-day window would overflow: refused, not a 500.
+    ("start_date=9999-12-31T00:00:00Z", "start_date"),
+    ("end_date=0001-01-02T00:00:00Z", "end_date"),
 ]
 
 
