@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import current_app, jsonify, request
 from flask.views import MethodView
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import ValidationError as SchemaError
-from marshmallow import fields, validate, validates_schema
+from marshmallow import fields, validates_schema
 
 from core import idempotency
 from core.config import district_tz
@@ -15,7 +16,7 @@ from core.db import utcnow
 from core.errors import PROBLEM_JSON
 from core.problems import ValidationFailed
 from core.ratelimit import rate_limit
-from core.schemas import Integer, StrictSchema
+from core.schemas import Integer, Length, Money, OneOf, StrictSchema
 from merchant import redemption, reports, tokens
 from merchant.api import merchant_staff
 from merchant.photos import NotAnImage, decode
@@ -27,10 +28,10 @@ METHODS = ("camera", "photo", "typed", "printed")
 
 
 class RedeemIn(StrictSchema):
-    code = fields.String(required=True, validate=validate.Length(min=1, max=200),
+    code = fields.String(required=True, validate=Length(min=1, max=200),
                          metadata={"description": "The scanned QR text, the typed short code or a printed code"})
-    bill_cents = Integer(required=True, validate=validate.Range(1, MAX_BILL_CENTS))
-    method = fields.String(load_default="typed", validate=validate.OneOf(METHODS))
+    bill_cents = Money(required=True, high=MAX_BILL_CENTS)
+    method = fields.String(load_default="typed", validate=OneOf(METHODS))
 
 
 class RedemptionOut(StrictSchema):
@@ -74,14 +75,14 @@ class ScanOut(StrictSchema):
 
 
 class DashboardQuery(StrictSchema):
-    period = fields.String(load_default="today", validate=validate.OneOf(PERIODS))
+    period = fields.String(load_default="today", validate=OneOf(PERIODS))
     first_day = fields.Date(data_key="from")
     last_day = fields.Date(data_key="to")
 
     @validates_schema
     def _custom(self, data, **kwargs):
         if data["period"] == "custom" and not ("first_day" in data and "last_day" in data):
-            raise SchemaError("A chosen period needs from and to (YYYY-MM-DD).", "from")
+            raise SchemaError(_l("Choose the first and the last day."), "from")
 
 
 class CampaignFiguresOut(StrictSchema):

@@ -79,7 +79,7 @@ def work_order(ref: str):
 def _act(ref: str, action) -> object:
     report = _mine(ref)
     _done, errors = attempt(lambda: action(report))
-    flash(_(first_message(errors)) if errors else _("Saved."))
+    flash(first_message(errors) if errors else _("Saved."))
     return redirect(url_for("work.work_order", ref=report.ref))
 
 

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import fields
 
-from core.schemas import Integer, StrictSchema
+from core.schemas import Integer, OneOf, StrictSchema
 from merchant.schemas import TermsOut
 
 
 class WalletQuery(StrictSchema):
-    shelf = fields.String(load_default="usable", validate=validate.OneOf(["usable", "used", "expired"]))
+    shelf = fields.String(load_default="usable", validate=OneOf(["usable", "used", "expired"]))
 
 
 class CouponOut(TermsOut):

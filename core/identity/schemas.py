@@ -1,34 +1,34 @@
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import fields
 
 from core.identity.models import MerchantRole, Role
-from core.schemas import Boolean, Id, Integer, StrictSchema
+from core.schemas import Boolean, Id, Integer, Length, OneOf, StrictSchema
 
 
 class SignUpIn(StrictSchema):
-    identifier = fields.String(required=True, validate=validate.Length(min=3, max=254),
+    identifier = fields.String(required=True, validate=Length(min=3, max=254),
                                metadata={"description": "Email address or mobile number"})
-    password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
-    display_name = fields.String(required=True, validate=validate.Length(min=1, max=80))
-    locale = fields.String(validate=validate.OneOf(["en", "zh"]))
+    password = fields.String(required=True, load_only=True, validate=Length(max=128))
+    display_name = fields.String(required=True, validate=Length(min=1, max=80))
+    locale = fields.String(validate=OneOf(["en", "zh"]))
 
 
 class LoginIn(StrictSchema):
-    identifier = fields.String(required=True, validate=validate.Length(min=3, max=254))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
+    identifier = fields.String(required=True, validate=Length(min=3, max=254))
+    password = fields.String(required=True, load_only=True, validate=Length(max=128))
     remember = Boolean(load_default=True)
 
 
 class PreferencesIn(StrictSchema):
-    display_name = fields.String(validate=validate.Length(min=1, max=80))
-    locale = fields.String(validate=validate.OneOf(["en", "zh"]))
+    display_name = fields.String(validate=Length(min=1, max=80))
+    locale = fields.String(validate=OneOf(["en", "zh"]))
     large_text = Boolean()
 
 
 class PasswordChangeIn(StrictSchema):
     current_password = fields.String(required=True, load_only=True)
-    new_password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
+    new_password = fields.String(required=True, load_only=True, validate=Length(max=128))
 
 
 class UserOut(StrictSchema):
@@ -49,9 +49,9 @@ class AccountIn(StrictSchema):
     """What an admin gives to create a merchant, staff or admin account."""
 
     role = fields.Enum(Role, by_value=True, required=True)
-    identifier = fields.String(required=True, validate=validate.Length(min=3, max=254))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
-    display_name = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    identifier = fields.String(required=True, validate=Length(min=3, max=254))
+    password = fields.String(required=True, load_only=True, validate=Length(max=128))
+    display_name = fields.String(required=True, validate=Length(min=1, max=80))
     merchant_id = Id()
     merchant_role = fields.Enum(MerchantRole, by_value=True)
     department_id = Id()
