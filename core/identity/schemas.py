@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from marshmallow import fields
+from marshmallow import fields, pre_load
 
+from core.forms import given, whole
 from core.identity.models import MerchantRole, Role
 from core.schemas import Boolean, Id, Integer, Length, OneOf, StrictSchema
 
@@ -55,6 +56,18 @@ class AccountIn(StrictSchema):
     merchant_id = Id()
     merchant_role = fields.Enum(MerchantRole, by_value=True)
     department_id = Id()
+
+
+class AccountForm(AccountIn):
+    """The admins' new-account page: blank choices are no choice, the name defaults to the identifier."""
+
+    @pre_load
+    def _from_form(self, form, **kwargs):
+        identifier = (form.get("identifier") or "").strip()
+        return given(role=form.get("role") or None, identifier=identifier, password=form.get("password") or None,
+                     display_name=(form.get("display_name") or "").strip() or identifier,
+                     merchant_id=whole(form.get("merchant_id")), merchant_role=form.get("merchant_role") or None,
+                     department_id=whole(form.get("department_id")))
 
 
 class AccountQuery(StrictSchema):
