@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import fields
 
-from core.schemas import MAX_ID, Float, Integer, StrictSchema
+from core.schemas import MAX_ID, Float, Integer, Range, StrictSchema
 from merchant.schemas import TermsOut
 
 
 class CheckinIn(StrictSchema):
-    lat = Float(required=True, validate=validate.Range(-90, 90))
-    lon = Float(required=True, validate=validate.Range(-180, 180))
-    accuracy_m = Float(required=True, validate=validate.Range(0, 100_000, min_inclusive=False))
+    lat = Float(required=True, validate=Range(-90, 90))
+    lon = Float(required=True, validate=Range(-180, 180))
+    accuracy_m = Float(required=True, validate=Range(0, 100_000, min_inclusive=False))
 
 
 class ReasonOut(StrictSchema):
@@ -54,5 +54,5 @@ class OfferOut(TermsOut):
 
 class ScheduleQuery(StrictSchema):
     # Query strings are text: these are parsed from digits, and "2.5" is still refused.
-    fence_id = fields.Integer(validate=validate.Range(1, MAX_ID))
-    days = fields.Integer(load_default=7, validate=validate.Range(1, 31))
+    fence_id = fields.Integer(validate=Range(1, MAX_ID))
+    days = fields.Integer(load_default=7, validate=Range(1, 31))

@@ -7,10 +7,11 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from core.db import db
-from core.forms import attempt
+from core.forms import attempt, load_form
 from core.identity import operations
 from core.identity.access import roles_required
 from core.identity.models import Department, Merchant, MerchantRole, Role, User
+from core.identity.schemas import AccountForm
 
 web = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE_SIZE = 25
@@ -40,20 +41,10 @@ def new_account():
     errors: dict[str, list[str]] = {}
     form = request.form
     if request.method == "POST":
-        try:
-            role = Role(form.get("role", ""))
-            merchant_role = MerchantRole(form["merchant_role"]) if form.get("merchant_role") else None
-        except ValueError:
-            errors = {"role": [_("Choose a role.")]}
-        else:
-            user, errors = attempt(lambda: operations.create_account(
-                role=role, identifier=form.get("identifier", ""), password=form.get("password", ""),
-                display_name=form.get("display_name", "").strip() or form.get("identifier", ""),
-                merchant_id=_int_or_none(form.get("merchant_id")), merchant_role=merchant_role,
-                department_id=_int_or_none(form.get("department_id"))))
-            if user is not None:
-                flash(_("Account created for %(name)s.", name=user.display_name))
-                return redirect(url_for("admin.accounts"))
+        user, errors = attempt(lambda: operations.create_account(**load_form(AccountForm())))
+        if user is not None:
+            flash(_("Account created for %(name)s.", name=user.display_name))
+            return redirect(url_for("admin.accounts"))
     departments = db.session.scalars(select(Department).order_by(Department.name))
     return render_template("admin/new_account.html", errors=errors, form=form, roles=list(Role),
                            merchants=_merchant_choices(), departments=list(departments),

@@ -79,3 +79,10 @@ def upsert(model):
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert(model)
+
+
+def is_unique_violation(exc: Exception) -> bool:
+    """The database refused a row because a unique constraint already holds its key
+    (PostgreSQL's SQLSTATE 23505, SQLite's "UNIQUE constraint failed")."""
+    orig = getattr(exc, "orig", exc)
+    return getattr(orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(orig)

@@ -8,6 +8,7 @@ from flask_babel import format_datetime, format_timedelta
 from flask_babel import gettext as _
 
 from core.db import utcnow
+from core.forms import messages_of
 
 
 def yuan(cents: int | None, *, column: bool = False) -> str:
@@ -46,4 +47,4 @@ def countdown(dt: datetime) -> str:
 
 def register(app) -> None:
     app.jinja_env.filters.update(yuan=yuan, when=when, countdown=countdown)
-    app.jinja_env.globals.update(discount_text=discount_text)
+    app.jinja_env.globals.update(discount_text=discount_text, field_messages=messages_of)

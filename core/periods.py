@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, timedelta
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from flask_babel import lazy_gettext as _l
+from marshmallow import ValidationError, fields, validates_schema
 
-from core.schemas import StrictSchema
+from core.schemas import OneOf, StrictSchema
 
 PERIODS = ("today", "7d", "30d", "custom")
 MAX_PERIOD_DAYS = 366
@@ -45,14 +46,14 @@ def period_dates(name: str, today: date, frm: date | None = None, to: date | Non
 class PeriodQuery(StrictSchema):
     """?period=today|7d|30d|custom&from=YYYY-MM-DD&to=YYYY-MM-DD"""
 
-    period = fields.String(load_default="today", validate=validate.OneOf(PERIODS))
+    period = fields.String(load_default="today", validate=OneOf(PERIODS))
     first_day = fields.Date(data_key="from")
     last_day = fields.Date(data_key="to")
 
     @validates_schema
     def _custom(self, data, **kwargs):
         if data["period"] == "custom" and not ("first_day" in data and "last_day" in data):
-            raise ValidationError("A chosen period needs from and to (YYYY-MM-DD).", "from")
+            raise ValidationError(_l("Choose the first and the last day."), "from")
 
 
 def query_dates(query: Mapping, today: date) -> tuple[date, date]:

@@ -127,19 +127,23 @@ def polygon_centroid(polygon: dict) -> tuple[float, float]:
 
 
 class BadPolygon(ValueError):
-    pass
+    """What is wrong, for developers; `reason` (type, json, shape, range) for a sentence to people."""
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        self.reason = reason
 
 
 def check_polygon(polygon: dict) -> None:
     """A GeoJSON Polygon or MultiPolygon with valid coordinates and a non-empty, valid area."""
     if not isinstance(polygon, dict) or polygon.get("type") not in ("Polygon", "MultiPolygon"):
-        raise BadPolygon("Expected a GeoJSON Polygon or MultiPolygon.")
+        raise BadPolygon("Expected a GeoJSON Polygon or MultiPolygon.", "type")
     try:
         geometry = shapely.from_geojson(_json(polygon))
     except (shapely.errors.GEOSException, ValueError, TypeError) as exc:
-        raise BadPolygon("Not valid GeoJSON.") from exc
+        raise BadPolygon("Not valid GeoJSON.", "json") from exc
     if geometry.is_empty or not geometry.is_valid or geometry.area == 0:
-        raise BadPolygon("The polygon is empty or crosses itself.")
+        raise BadPolygon("The polygon is empty or crosses itself.", "shape")
     minx, miny, maxx, maxy = geometry.bounds
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        raise BadPolygon("Coordinates must be longitude, latitude within range.")
+        raise BadPolygon("Coordinates must be longitude, latitude within range.", "range")

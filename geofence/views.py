@@ -2,38 +2,19 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from core.db import db
-from core.forms import attempt
+from core.forms import attempt, load_form
 from core.identity.access import roles_required
 from core.identity.models import Role
 from geofence import operations
 from geofence.models import Fence
-from geofence.schemas import FenceIn
+from geofence.schemas import FenceForm
 
 web = Blueprint("geofence_pages", __name__)
-
-
-def _form_to_fence(form) -> dict:
-    kind = form.get("kind", "circle")
-    data = {"name": form.get("name", "").strip(), "kind": kind}
-    if kind == "circle":
-        for key in ("center_lat", "center_lon", "radius_m"):
-            try:
-                data[key] = float(form.get(key, ""))
-            except ValueError:
-                data[key] = form.get(key)  # left for the schema to refuse with a message
-    else:
-        try:
-            data["polygon"] = json.loads(form.get("polygon", ""))
-        except ValueError:
-            data["polygon"] = form.get("polygon")
-    return data
 
 
 @web.route("/admin/fences", methods=["GET", "POST"])
@@ -41,7 +22,7 @@ def _form_to_fence(form) -> dict:
 def admin_fences():
     errors: dict = {}
     if request.method == "POST":
-        fence, errors = attempt(lambda: operations.create_fence(FenceIn().load(_form_to_fence(request.form))))
+        fence, errors = attempt(lambda: operations.create_fence(load_form(FenceForm())))
         if fence is not None:
             flash(_("Geofence %(name)s created.", name=fence.name))
             return redirect(url_for("geofence_pages.admin_fences"))

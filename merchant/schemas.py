@@ -1,65 +1,116 @@
 from __future__ import annotations
 
-from marshmallow import ValidationError, fields, validate, validates, validates_schema
+from flask_babel import lazy_gettext as _l
+from marshmallow import ValidationError, fields, pre_load, validates, validates_schema
 
 from core.db import utcnow
-from core.schemas import Float, Id, Integer, StrictSchema
+from core.forms import blank, cents, given, local_datetime, whole
+from core.schemas import Float, Id, Integer, Length, Money, OneOf, Range, Regexp, StrictSchema
 from merchant.models import DiscountKind, EndPolicy
 from merchant.rules import DISPLAY_STATUSES, BadWindow, display_status, parse_windows
 
-TAG = fields.String(validate=[validate.Length(min=1, max=30), validate.Regexp(r"^[\w-]+$")])
+TAG = fields.String(validate=[Length(min=1, max=30),
+                              Regexp(r"^[\w-]+$", error=_l("Tags use only letters, digits, - and _."))])
 MAX_INVENTORY = 1_000_000
+DAY_S = 24 * 3600
+CLOCK = Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error=_l("Please give a time as HH:MM, such as 18:00."))
 
 
 class WindowSchema(StrictSchema):
-    days = fields.List(Integer(validate=validate.Range(0, 6)), required=True, validate=validate.Length(min=1, max=7))
-    start = fields.String(required=True, validate=validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$"))
-    end = fields.String(required=True, validate=validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$"))
+    days = fields.List(Integer(validate=Range(0, 6)), required=True,
+                       validate=Length(min=1, max=7, error=_l("Choose one to seven days of the week.")))
+    start = fields.String(required=True, validate=CLOCK)
+    end = fields.String(required=True, validate=CLOCK)
 
 
 class _CampaignFields(StrictSchema):
-    title = fields.String(validate=validate.Length(min=1, max=120))
-    description = fields.String(validate=validate.Length(max=2000))
-    airdrop_windows = fields.List(fields.Nested(WindowSchema), validate=validate.Length(max=14))
-    target_fence_ids = fields.List(Id(), validate=validate.Length(max=50))
-    tags = fields.List(TAG, validate=validate.Length(max=10))
+    title = fields.String(validate=Length(min=1, max=120))
+    description = fields.String(validate=Length(max=2000))
+    airdrop_windows = fields.List(fields.Nested(WindowSchema), validate=Length(max=14))
+    target_fence_ids = fields.List(Id(), validate=Length(max=50))
+    tags = fields.List(TAG, validate=Length(max=10))
     ends_at = fields.AwareDateTime()
 
     @validates("airdrop_windows")
     def _windows(self, value, **kwargs):
+        if any(not {"days", "start", "end"} <= window.keys() for window in value):
+            return  # marshmallow hands on a list's valid part: a window's own fields were refused and say why
         try:
             parse_windows(value)
-        except BadWindow as exc:
-            raise ValidationError(str(exc)) from exc
+        except BadWindow as exc:  # the fields are checked already: what is left is an empty window
+            raise ValidationError(_l("A drop time must start and end at different times.")) from exc
 
 
 class CampaignIn(_CampaignFields):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    title = fields.String(required=True, validate=Length(min=1, max=120))
     discount_kind = fields.Enum(DiscountKind, by_value=True, required=True)
-    amount_off_cents = Integer(validate=validate.Range(1, 1_000_000))
-    percent_off = Integer(validate=validate.Range(1, 99))
-    percent_cap_cents = Integer(validate=validate.Range(1, 1_000_000))
-    min_spend_cents = Integer(load_default=0, validate=validate.Range(0, 100_000_000))
+    amount_off_cents = Money()
+    percent_off = Integer(validate=Range(1, 99))
+    percent_cap_cents = Money()
+    min_spend_cents = Money(load_default=0, low=0, high=100_000_000)
     starts_at = fields.AwareDateTime(required=True)
     ends_at = fields.AwareDateTime(required=True)
-    coupon_valid_s = Integer(load_default=7 * 24 * 3600, validate=validate.Range(600, 366 * 24 * 3600))
-    inventory_total = Integer(required=True, validate=validate.Range(1, MAX_INVENTORY))
-    per_resident_limit = Integer(load_default=1, validate=validate.Range(1, 100))
+    coupon_valid_s = Integer(load_default=7 * 24 * 3600, validate=Range(600, 366 * 24 * 3600))
+    inventory_total = Integer(required=True, validate=Range(1, MAX_INVENTORY))
+    per_resident_limit = Integer(load_default=1, validate=Range(1, 100))
 
     @validates_schema
     def _terms(self, data, **kwargs):
         if data["ends_at"] <= data["starts_at"]:
-            raise ValidationError("Must be after starts_at.", "ends_at")
+            raise ValidationError(_l("The end must be after the start."), self.key("ends_at"))
         if data["discount_kind"] is DiscountKind.AMOUNT:
             if "amount_off_cents" not in data:
-                raise ValidationError("Required for a fixed-amount discount.", "amount_off_cents")
+                raise ValidationError(_l("Please enter the amount off."), self.key("amount_off_cents"))
             if "percent_off" in data or "percent_cap_cents" in data:
-                raise ValidationError("Only for percentage discounts.", "percent_off")
+                raise ValidationError(_l("Leave this empty for a fixed-amount discount."), self.key("percent_off"))
         else:
             if "percent_off" not in data:
-                raise ValidationError("Required for a percentage discount.", "percent_off")
+                raise ValidationError(_l("Please enter the percentage off."), self.key("percent_off"))
             if "amount_off_cents" in data:
-                raise ValidationError("Only for fixed-amount discounts.", "amount_off_cents")
+                raise ValidationError(_l("Leave this empty for a percentage discount."),
+                                      self.key("amount_off_cents"))
+
+
+YUAN = _l("Please enter an amount in yuan, such as 12.50.")
+
+
+class CampaignForm(CampaignIn):
+    """The owner's new-campaign page: CampaignIn, read from the form a browser sends.
+
+    Fields carry the inputs' names (data_key), so every refusal lands beside its input; amounts
+    are typed in yuan, the coupon's validity in days, times in the district's time zone."""
+
+    amount_off_cents = Money(data_key="amount_off_yuan", error_messages={"invalid": YUAN})
+    percent_cap_cents = Money(data_key="percent_cap_yuan", error_messages={"invalid": YUAN})
+    min_spend_cents = Money(load_default=0, low=0, high=100_000_000, data_key="min_spend_yuan",
+                            error_messages={"invalid": YUAN})
+    coupon_valid_s = Integer(load_default=7 * DAY_S, data_key="valid_days",
+                             validate=Range(DAY_S, 366 * DAY_S, error=_l("Please enter from 1 to 366 days.")))
+    airdrop_windows = fields.List(fields.Nested(WindowSchema), data_key="window", validate=Length(max=14))
+    target_fence_ids = fields.List(Id(), data_key="fence", validate=Length(max=50))
+
+    @pre_load
+    def _from_form(self, form, **kwargs):
+        kind = form.get("discount_kind") or "amount"
+        days = whole(form.get("valid_days"))
+        data = given(
+            title=(form.get("title") or "").strip(), description=(form.get("description") or "").strip(),
+            discount_kind=kind, min_spend_yuan=cents(form.get("min_spend_yuan")),
+            starts_at=local_datetime(form.get("starts_at")), ends_at=local_datetime(form.get("ends_at")),
+            valid_days=days * DAY_S if isinstance(days, int) else days,
+            inventory_total=whole(form.get("inventory_total")),
+            per_resident_limit=whole(form.get("per_resident_limit")),
+            fence=[whole(i) for i in form.getlist("fence") if not blank(i)],
+            tags=[t.strip().lower() for t in (form.get("tags") or "").replace("，", ",").split(",") if t.strip()])
+        if kind == "amount":
+            data.update(given(amount_off_yuan=cents(form.get("amount_off_yuan"))))
+        elif kind == "percent":
+            data.update(given(percent_off=whole(form.get("percent_off")),
+                              percent_cap_yuan=cents(form.get("percent_cap_yuan"))))
+        times = form.get("window") == "times"
+        data["window"] = [{"days": [whole(d) for d in form.getlist("day") if not blank(d)],
+                           "start": form.get("window_start", ""), "end": form.get("window_end", "")}] if times else []
+        return data
 
 
 class CampaignPatch(_CampaignFields):
@@ -67,12 +118,18 @@ class CampaignPatch(_CampaignFields):
 
 
 class TransitionIn(StrictSchema):
-    action = fields.String(required=True, validate=validate.OneOf(["publish", "pause", "resume", "end"]))
+    action = fields.String(required=True, validate=OneOf(["publish", "pause", "resume", "end"]))
     end_policy = fields.Enum(EndPolicy, by_value=True, metadata={"description": "Required to end a campaign"})
 
 
 class InventoryIn(StrictSchema):
-    inventory_total = Integer(required=True, validate=validate.Range(1, MAX_INVENTORY))
+    inventory_total = Integer(required=True, validate=Range(1, MAX_INVENTORY))
+
+
+class InventoryForm(InventoryIn):
+    @pre_load
+    def _from_form(self, form, **kwargs):
+        return given(inventory_total=whole(form.get("inventory_total")))
 
 
 class CampaignOut(StrictSchema):
@@ -129,18 +186,18 @@ class MerchantOut(StrictSchema):
 
 
 class MerchantPatch(StrictSchema):
-    name = fields.String(validate=validate.Length(min=1, max=120))
-    address = fields.String(validate=validate.Length(min=1, max=255))
-    lat = Float(validate=validate.Range(-90, 90))
-    lon = Float(validate=validate.Range(-180, 180))
-    opening_hours = fields.String(validate=validate.Length(max=255))
-    tags = fields.List(TAG, validate=validate.Length(max=10))
+    name = fields.String(validate=Length(min=1, max=120))
+    address = fields.String(validate=Length(min=1, max=255))
+    lat = Float(validate=Range(-90, 90))
+    lon = Float(validate=Range(-180, 180))
+    opening_hours = fields.String(validate=Length(max=255))
+    tags = fields.List(TAG, validate=Length(max=10))
 
     @validates_schema
     def _both_coordinates(self, data, **kwargs):
         if ("lat" in data) != ("lon" in data):
-            raise ValidationError("Give lat and lon together.", "lat")
+            raise ValidationError(_l("Please give the latitude and the longitude together."), "lat")
 
 
 class StatusQuery(StrictSchema):
-    status = fields.String(validate=validate.OneOf(DISPLAY_STATUSES))
+    status = fields.String(validate=OneOf(DISPLAY_STATUSES))

@@ -8,7 +8,7 @@ from flask import current_app, jsonify, request
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
-from marshmallow import fields, validate
+from marshmallow import fields
 
 from core import idempotency
 from core.config import district_tz
@@ -17,7 +17,7 @@ from core.errors import PROBLEM_JSON
 from core.periods import BadPeriod, PeriodQuery, query_dates
 from core.problems import ValidationFailed
 from core.ratelimit import rate_limit
-from core.schemas import Integer, StrictSchema
+from core.schemas import Integer, Length, Money, OneOf, StrictSchema
 from merchant import redemption, reports, tokens
 from merchant.api import merchant_staff
 from merchant.photos import NotAnImage, decode
@@ -28,10 +28,10 @@ METHODS = ("camera", "photo", "typed", "printed")
 
 
 class RedeemIn(StrictSchema):
-    code = fields.String(required=True, validate=validate.Length(min=1, max=200),
+    code = fields.String(required=True, validate=Length(min=1, max=200),
                          metadata={"description": "The scanned QR text, the typed short code or a printed code"})
-    bill_cents = Integer(required=True, validate=validate.Range(1, MAX_BILL_CENTS))
-    method = fields.String(load_default="typed", validate=validate.OneOf(METHODS))
+    bill_cents = Money(required=True, high=MAX_BILL_CENTS)
+    method = fields.String(load_default="typed", validate=OneOf(METHODS))
 
 
 class RedemptionOut(StrictSchema):

@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
-from marshmallow import fields, validate
+from marshmallow import fields
 
 from core.db import db, utcnow
 from core.identity.access import roles_required
 from core.identity.models import Role
 from core.pagination import MAX_OFFSET
-from core.schemas import Float, Id, Integer, StrictSchema
+from core.schemas import Float, Id, Integer, Length, OneOf, Range, StrictSchema
 from services import operations
 from services.models import Category, Status
 from services.operations import NewReport, area_of
@@ -20,10 +20,10 @@ blp = Blueprint("services", __name__, url_prefix="/api", description="Service re
 
 
 class NearbyQuery(StrictSchema):
-    category = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    category = fields.String(required=True, validate=Length(min=1, max=40))
     # Query strings are text: parsed here, unlike strict JSON numbers in bodies.
-    lat = fields.Float(required=True, allow_nan=False, validate=validate.Range(-90, 90))
-    lon = fields.Float(required=True, allow_nan=False, validate=validate.Range(-180, 180))
+    lat = fields.Float(required=True, allow_nan=False, validate=Range(-90, 90))
+    lon = fields.Float(required=True, allow_nan=False, validate=Range(-180, 180))
 
 
 class NearbyItem(StrictSchema):
@@ -40,12 +40,12 @@ class NearbyOut(StrictSchema):
 
 
 class ReportIn(StrictSchema):
-    service_code = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    description = fields.String(required=True, validate=validate.Length(min=1, max=4000))
-    lat = Float(validate=validate.Range(-90, 90), allow_none=True)
-    lon = Float(validate=validate.Range(-180, 180), allow_none=True)
-    address = fields.String(validate=validate.Length(max=255))
-    answers = fields.Dict(keys=fields.String(validate=validate.Length(max=40)), load_default=dict)
+    service_code = fields.String(required=True, validate=Length(min=1, max=40))
+    description = fields.String(required=True, validate=Length(min=1, max=4000))
+    lat = Float(validate=Range(-90, 90), allow_none=True)
+    lon = Float(validate=Range(-180, 180), allow_none=True)
+    address = fields.String(validate=Length(max=255))
+    answers = fields.Dict(keys=fields.String(validate=Length(max=40)), load_default=dict)
 
 
 class ReportOut(StrictSchema):
@@ -64,7 +64,7 @@ class ReportOut(StrictSchema):
 
 
 class QueueQuery(StrictSchema):
-    status = fields.String(validate=validate.OneOf([s.value for s in Status if s is not Status.RESOLVED]))
+    status = fields.String(validate=OneOf([s.value for s in Status if s is not Status.RESOLVED]))
     category_id = Id()
     area_id = Id()
     overdue = fields.Boolean(load_default=False)

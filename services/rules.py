@@ -247,3 +247,16 @@ def rank(figures: list[DepartmentFigures]) -> list[DepartmentFigures]:
         return (f.filed == 0, -(f.within_sla or 0), f.disputed or 0, f.median_close_h or float("inf"))
     return sorted(figures, key=key)
 
+
+def parse_choices(text: str) -> list[dict]:
+    """'off|Off at night' per line; a line without '|' is its own key (made code-safe)."""
+    choices, seen = [], set()
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        key, _sep, name = line.partition("|")
+        key = re.sub(r"[^a-z0-9_-]", "_", key.strip().lower())[:40] or "choice"
+        if key not in seen:
+            seen.add(key)
+            choices.append({"key": key, "name": (name or line).strip()[:120]})
+    return choices

@@ -16,6 +16,7 @@ from core.db import db, utcnow
 from core.forms import attempt, first_message
 from core.identity.access import roles_required
 from core.identity.models import Role, User
+from core.identity.rules import N_
 from core.periods import BadPeriod, period_dates, read_period
 from geofence.operations import active_fence_names
 from services import operations, rules
@@ -65,10 +66,9 @@ def _actions(report: ServiceRequest) -> rules.WorkOrderActions:
     return rules.work_order_actions(status=report.status.value, role=current_user.role.value)
 
 
-@web.get("/requests/<ref>")
-@staff_or_admin
-def work_order(ref: str):
-    report = _mine(ref)
+def _work_order_page(report: ServiceRequest, *, errors: dict | None = None, form=None, status: int = 200):
+    """The work order with its timeline, the people in it and the colleagues it can go to; after a
+    refused action, the same page with the messages beside the fields and what was typed."""
     events = operations.timeline(report, public_only=False)
     names = dict(db.session.execute(select(User.id, User.display_name).where(
         User.id.in_({e.actor_id for e in events if e.actor_id} | {report.assignee_id or 0}))).all())
@@ -78,14 +78,20 @@ def work_order(ref: str):
     return render_template("services/work_order.html", r=report, events=events, names=names,
                            colleagues=colleagues, actions=_actions(report),
                            category=db.session.get(Category, report.category_id),
-                           photos=operations.photos_of(report), now=utcnow(), errors={},
-                           questions=operations.questions_of(report.category_id))
+                           photos=operations.photos_of(report), now=utcnow(), errors=errors or {},
+                           form=form or {}, questions=operations.questions_of(report.category_id)), status
+
+
+@web.get("/requests/<ref>")
+@staff_or_admin
+def work_order(ref: str):
+    return _work_order_page(_mine(ref))
 
 
 def _act(ref: str, action) -> object:
     report = _mine(ref)
     _done, errors = attempt(lambda: action(report))
-    flash(_(first_message(errors)) if errors else _("Saved."))
+    flash(first_message(errors) if errors else _("Saved."))
     return redirect(url_for("work.work_order", ref=report.ref))
 
 
@@ -126,19 +132,14 @@ def close(ref: str):
         report, current_user, resolution=resolution or Resolution.FIXED, note=request.form.get("note", ""),
         after_photos=photo_bytes(request.files.getlist("photos")), duplicate_of=request.form.get("duplicate_of"),
         referral=request.form.get("referral"), now=utcnow()) if resolution else _missing_reason())
-    if errors:
-        report = _mine(ref)
-        events = operations.timeline(report, public_only=False)
-        return render_template("services/work_order.html", r=report, events=events, names={}, colleagues=[],
-                               actions=_actions(report), category=db.session.get(Category, report.category_id),
-                               photos=operations.photos_of(report), now=utcnow(), errors=errors,
-                               form=request.form, questions=operations.questions_of(report.category_id)), 422
+    if errors:  # attempt() rolled back: read the work order again as it stands
+        return _work_order_page(_mine(ref), errors=errors, form=request.form, status=422)
     flash(_("Closed. The resident has been told."))
     return redirect(url_for("work.queue"))
 
 
 def _missing_reason():
-    raise operations.ValidationFailed("Choose a resolution.", errors={"resolution": ["Choose a resolution."]})
+    raise operations.ValidationFailed("Choose a resolution.", errors={"resolution": [N_("Choose an outcome.")]})
 
 
 @web.route("/assisted", methods=["GET", "POST"])

@@ -93,7 +93,7 @@ def support(ref: str):
     report_ = operations.by_ref(ref)
     added, errors = attempt(lambda: operations.support(report_, current_user.id, utcnow()))
     if errors:
-        flash(_(first_message(errors)))
+        flash(first_message(errors))
     else:
         if added:
             flash(_("Thank you: you will hear about this report like the person who filed it."))
@@ -108,7 +108,7 @@ def judge(ref: str):
     _done, errors = attempt(lambda: operations.judge(report_, current_user.id, confirmed=confirmed,
                                                  comment=request.form.get("comment", ""), now=utcnow()))
     if errors:
-        flash(_(first_message(errors)))
+        flash(first_message(errors))
     else:
         flash(_("Thank you for confirming.") if confirmed else
               _("We are sorry. The work order is open again and goes to the top of the queue."))

@@ -28,7 +28,7 @@ def test_signing_up_twice_with_one_address_conflicts_and_writes_nothing(app, cli
 def test_sign_up_cannot_choose_a_role(app, client):
     response = client.post("/api/auth/signup", json={
         "identifier": "x@example.org", "password": TEST_PASSWORD, "display_name": "X", "role": "admin"})
-    assert response.status_code == 422 and response.json["errors"] == {"role": ["Unknown field."]}
+    assert response.status_code == 422 and response.json["errors"] == {"role": ["This field is not accepted here."]}
     assert count(app, User) == 0
 
 

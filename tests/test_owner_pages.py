@@ -13,7 +13,9 @@ def test_owner_creates_publishes_and_is_told_why_ending_needs_a_choice(app, sign
     owner, _ = signed_in(Role.MERCHANT)
     bad = owner.post("/merchant/campaigns/new", data={"title": "", "discount_kind": "amount",
                                                      "amount_off_yuan": "abc", "inventory_total": "0"})
-    assert bad.status_code == 422 and "Please check:" in bad.get_data(as_text=True)
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "The draft was not saved. Please check the fields marked below." in html
+    assert 'id="amount_off_yuan-error">Please enter an amount in yuan, such as 12.50.' in html
     assert count(app, Campaign) == 0
     created = owner.post("/merchant/campaigns/new", data={
         "title": "¥5 off", "discount_kind": "amount", "amount_off_yuan": "5.50", "min_spend_yuan": "20",

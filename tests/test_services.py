@@ -281,3 +281,67 @@ def test_the_queue_api_pages_the_departments_work_most_urgent_first(app, distric
     assert json.loads(first.headers["X-Pagination"])["total"] == 3
     assert [r["description"] for r in staff.get("/api/staff/queue?page=2&page_size=2").json] == ["Lamp 1"]
     assert login(app, d["outsider"]).get("/api/staff/queue").json == []
+
+
+def _error_beside(html: str, field: str) -> str | None:
+    found = re.search(r'<p class="error" id="' + re.escape(field) + r'-error">([^<]*)</p>', html)
+    return found[1] if found else None
+
+
+def test_a_taken_category_or_question_code_is_a_sentence_beside_the_code(app, district, signed_in):
+    d = district()
+    admin, _ = signed_in(Role.ADMIN)
+    form = {"code": "streetlight", "name": "Again", "department_id": str(d["department"]), "sla_hours": "72"}
+    taken = admin.post("/admin/catalogue", data=form)
+    html = taken.get_data(as_text=True)
+    assert taken.status_code == 422 and _error_beside(html, "code") == "This code is taken."
+    assert 'value="Again"' in html and count(app, Category) == 1
+    bad = admin.post("/admin/catalogue", data={**form, "code": "x", "sla_hours": "soon"},
+                     headers={"Accept-Language": "zh"})
+    html = bad.get_data(as_text=True)
+    assert _error_beside(html, "code") == "请使用 2 到 40 个小写字母、数字、- 或 _。"
+    assert _error_beside(html, "sla_hours") == "请输入整数。"
+    again = admin.post("/admin/catalogue/streetlight/questions", data={"code": "lamp", "prompt": "Again?",
+                                                                     "datatype": "string"})
+    assert again.status_code == 422
+    assert _error_beside(again.get_data(as_text=True), "code") == "This category already has a question with this code."
+    assert count(app, Question) == 1
+    edit = admin.post("/admin/catalogue/streetlight", data={"name": "", "department_id": str(d["department"]),
+                                                           "sla_hours": "0"})
+    html = edit.get_data(as_text=True)
+    assert edit.status_code == 422 and _error_beside(html, "name") == "Please fill this in."
+    assert _error_beside(html, "sla_hours") == "Please enter a number from 1 to 8,760."
+
+
+def test_the_unique_constraint_decides_a_taken_code_and_the_transaction_goes_on(app, district):
+    from services import catalogue
+
+    d = district()
+    with app.app_context():
+        data = {"code": "bench", "name": "Broken bench", "department_id": d["department"], "sla_hours": 72}
+        catalogue.add_category(data)
+        with pytest.raises(catalogue.CodeTaken) as taken:
+            catalogue.add_category({**data, "name": "Another bench"})
+        assert taken.value.status == 409 and taken.value.errors == {"code": ["This code is taken."]}
+        db.session.commit()  # the savepoint took the duplicate back; the first category stands
+    with app.app_context():
+        assert db.session.scalars(select(Category.name).where(Category.code == "bench")).all() == ["Broken bench"]
+
+
+def test_a_refused_close_shows_the_same_work_order_with_what_was_typed(app, district):
+    d = district()
+    file(login(app, d["resident"]))
+    report = the_report(app)
+    staff = login(app, d["staff"])
+    staff.post(f"/staff/requests/{report.ref}/claim")
+    refused = staff.post(f"/staff/requests/{report.ref}/close", content_type="multipart/form-data",
+                         data={"resolution": "fixed", "note": "Bulb replaced, fuse checked"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and the_report(app).status is not Status.RESOLVED
+    assigned = re.search(r"<dt>Assigned to</dt><dd>([^<]*)</dd>", html)
+    assert assigned and assigned[1] == "Sun Lei"
+    assert f'<option value="{d["colleague_id"]}">Li Na</option>' in html
+    assert "Bulb replaced, fuse checked</textarea>" in html
+    assert _error_beside(html, "photos") is not None
+    normal = staff.get(f"/staff/requests/{report.ref}").get_data(as_text=True)
+    assert re.search(r"<dt>Assigned to</dt><dd>([^<]*)</dd>", normal)[1] == "Sun Lei"

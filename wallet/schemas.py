@@ -1,14 +1,14 @@
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import fields
 
-from core.schemas import Integer, StrictSchema
+from core.schemas import Integer, OneOf, StrictSchema
 from merchant.schemas import TermsOut
 from wallet.rules import SHELVES
 
 
 class WalletQuery(StrictSchema):
-    shelf = fields.String(load_default="usable", validate=validate.OneOf(SHELVES))
+    shelf = fields.String(load_default="usable", validate=OneOf(SHELVES))
 
 
 class CouponOut(TermsOut):

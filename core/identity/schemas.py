@@ -1,34 +1,35 @@
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import fields, pre_load
 
+from core.forms import given, whole
 from core.identity.models import MerchantRole, Role
-from core.schemas import Boolean, Id, Integer, StrictSchema
+from core.schemas import Boolean, Id, Integer, Length, OneOf, StrictSchema
 
 
 class SignUpIn(StrictSchema):
-    identifier = fields.String(required=True, validate=validate.Length(min=3, max=254),
+    identifier = fields.String(required=True, validate=Length(min=3, max=254),
                                metadata={"description": "Email address or mobile number"})
-    password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
-    display_name = fields.String(required=True, validate=validate.Length(min=1, max=80))
-    locale = fields.String(validate=validate.OneOf(["en", "zh"]))
+    password = fields.String(required=True, load_only=True, validate=Length(max=128))
+    display_name = fields.String(required=True, validate=Length(min=1, max=80))
+    locale = fields.String(validate=OneOf(["en", "zh"]))
 
 
 class LoginIn(StrictSchema):
-    identifier = fields.String(required=True, validate=validate.Length(min=3, max=254))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
+    identifier = fields.String(required=True, validate=Length(min=3, max=254))
+    password = fields.String(required=True, load_only=True, validate=Length(max=128))
     remember = Boolean(load_default=True)
 
 
 class PreferencesIn(StrictSchema):
-    display_name = fields.String(validate=validate.Length(min=1, max=80))
-    locale = fields.String(validate=validate.OneOf(["en", "zh"]))
+    display_name = fields.String(validate=Length(min=1, max=80))
+    locale = fields.String(validate=OneOf(["en", "zh"]))
     large_text = Boolean()
 
 
 class PasswordChangeIn(StrictSchema):
     current_password = fields.String(required=True, load_only=True)
-    new_password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
+    new_password = fields.String(required=True, load_only=True, validate=Length(max=128))
 
 
 class UserOut(StrictSchema):
@@ -49,12 +50,24 @@ class AccountIn(StrictSchema):
     """What an admin gives to create a merchant, staff or admin account."""
 
     role = fields.Enum(Role, by_value=True, required=True)
-    identifier = fields.String(required=True, validate=validate.Length(min=3, max=254))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
-    display_name = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    identifier = fields.String(required=True, validate=Length(min=3, max=254))
+    password = fields.String(required=True, load_only=True, validate=Length(max=128))
+    display_name = fields.String(required=True, validate=Length(min=1, max=80))
     merchant_id = Id()
     merchant_role = fields.Enum(MerchantRole, by_value=True)
     department_id = Id()
+
+
+class AccountForm(AccountIn):
+    """The admins' new-account page: blank choices are no choice, the name defaults to the identifier."""
+
+    @pre_load
+    def _from_form(self, form, **kwargs):
+        identifier = (form.get("identifier") or "").strip()
+        return given(role=form.get("role") or None, identifier=identifier, password=form.get("password") or None,
+                     display_name=(form.get("display_name") or "").strip() or identifier,
+                     merchant_id=whole(form.get("merchant_id")), merchant_role=form.get("merchant_role") or None,
+                     department_id=whole(form.get("department_id")))
 
 
 class AccountQuery(StrictSchema):
