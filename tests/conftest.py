@@ -37,6 +37,7 @@ from core.identity.models import (  # noqa: E402
 from core.identity.operations import create_account  # noqa: E402
 from core.identity.passwords import hash_password  # noqa: E402
 from linli import create_app  # noqa: E402
+from tests.races import race  # noqa: E402, F401 - the race harness, importable from here as before
 
 CI = os.environ.get("CI", "").lower() == "true"
 PG_SERVER = os.environ.get("LINLI_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
@@ -298,34 +299,6 @@ def make_residents(n: int) -> list[int]:
 
     emails = [r["email"] for r in rows]
     return list(db.session.scalars(select(User.id).where(User.email.in_(emails)).order_by(User.id)))
-
-
-def race(app, n: int, work):
-    """Run work(i) in n threads released together, each in its own app context and transaction.
-
-    Returns what each returned (or the exception it raised). The caller counts rows afterwards.
-    """
-    import threading
-
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def run(i: int):
-        with app.app_context():
-            barrier.wait()
-            try:
-                results[i] = work(i)
-                db.session.commit()
-            except Exception as exc:  # noqa: BLE001 - reported to the test
-                db.session.rollback()
-                results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results
 
 
 # --- the browser ---------------------------------------------------------------------------
