@@ -259,24 +259,43 @@ def make_fence(app):
 
 @pytest.fixture
 def make_campaign(app, make_merchant):
-    """A published campaign running now, targeting `fences` (ids), with any terms overridden."""
+    """A published campaign running now, targeting `fences` (ids), with any terms overridden.
+
+    Made as an owner makes one: merchant.operations.create_campaign (targets checked, the
+    campaign_changed signal sent), then change_state to publish, and on to `status` ("draft",
+    "paused", "ended" with end_policy). Two states the app reaches only through residents or
+    over time are set on the row afterwards: `remaining` below the inventory (as if collected),
+    and a published campaign without a fence (the app publishes only targeted campaigns; the
+    till and the staff desk need a live one that no check-in can drop).
+    """
 
     def make(*, fences=(), merchant_id=None, **terms):
         from datetime import timedelta
 
         from core.db import utcnow
-        from merchant.models import Campaign, CampaignStatus, CampaignTarget, DiscountKind
+        from merchant.models import CampaignStatus, DiscountKind, EndPolicy
+        from merchant.operations import change_state, create_campaign
 
         now = utcnow()
-        fields = {"title": f"Deal {next(_counter)}", "discount_kind": DiscountKind.AMOUNT, "amount_off_cents": 500,
-                  "min_spend_cents": 0, "starts_at": now - timedelta(hours=1), "ends_at": now + timedelta(days=30),
-                  "coupon_valid_s": 7 * 24 * 3600, "inventory_total": 100, "per_resident_limit": 1,
-                  "status": CampaignStatus.PUBLISHED, "airdrop_windows": [], "tags": [], **terms}
-        fields.setdefault("remaining", fields["inventory_total"])
-        campaign = Campaign(merchant_id=merchant_id or make_merchant().id, **fields)
-        db.session.add(campaign)
-        db.session.flush()
-        db.session.add_all(CampaignTarget(campaign_id=campaign.id, fence_id=f) for f in fences)
+        status = CampaignStatus(terms.pop("status", CampaignStatus.PUBLISHED))
+        remaining = terms.pop("remaining", None)
+        end_policy = EndPolicy(terms.pop("end_policy", EndPolicy.HONOUR))
+        data = {"title": f"Deal {next(_counter)}", "discount_kind": DiscountKind.AMOUNT, "amount_off_cents": 500,
+                "min_spend_cents": 0, "starts_at": now - timedelta(hours=1), "ends_at": now + timedelta(days=30),
+                "coupon_valid_s": 7 * 24 * 3600, "inventory_total": 100, "per_resident_limit": 1,
+                "airdrop_windows": [], "tags": [], **terms, "target_fence_ids": list(fences)}
+        campaign = create_campaign(merchant_id or make_merchant().id, data)
+        if status is not CampaignStatus.DRAFT:
+            if fences:
+                change_state(campaign, "publish", now=now)
+            else:
+                campaign.status = CampaignStatus.PUBLISHED
+            if status is CampaignStatus.PAUSED:
+                change_state(campaign, "pause", now=now)
+            elif status is CampaignStatus.ENDED:
+                change_state(campaign, "end", now=now, end_policy=end_policy)
+        if remaining is not None:
+            campaign.remaining = remaining
         db.session.flush()
         return campaign
 
@@ -340,9 +359,11 @@ def shop(app, make_merchant, make_user, make_campaign):
     def make(coupons: int = 1, **terms):
         from datetime import timedelta
 
+        from core.config import district_tz
         from core.db import utcnow
-        from merchant.models import WalletCoupon
+        from merchant.claims import claim
 
+        terms.setdefault("per_resident_limit", max(1, coupons))
         with app.app_context():
             merchant = make_merchant()
             owner = make_user(Role.MERCHANT, merchant_id=merchant.id)
@@ -350,14 +371,12 @@ def shop(app, make_merchant, make_user, make_campaign):
                                 display_name="Xiao Li")
             resident = make_user(Role.RESIDENT)
             campaign = make_campaign(merchant_id=merchant.id, **terms)
-            now = utcnow()
+            now, tz = utcnow(), district_tz()
             made = []
-            for i in range(coupons):
-                coupon = WalletCoupon(resident_id=resident.id, campaign_id=campaign.id, merchant_id=merchant.id,
-                                      collected_at=now, drop_date=(now - timedelta(days=i)).date(),
-                                      expires_at=now + timedelta(days=7))
-                db.session.add(coupon)
-                db.session.flush()
+            for i in range(coupons):  # collected as the staff desk gives them: one a day, newest first
+                coupon = claim(resident_id=resident.id, campaign=campaign, fence_id=None, now=now,
+                               local_day=(now - timedelta(days=i)).astimezone(tz).date(), daily_budget=coupons,
+                               tz=tz)
                 made.append((coupon.id, coupon.totp_secret))
             db.session.commit()
             made_shop = {"merchant_id": merchant.id, "campaign_id": campaign.id, "coupons": made,
