@@ -56,6 +56,9 @@ def unavailable(reason: str):
 
 def pytest_configure(config):
     # Pages are checked in Chinese too: make sure the compiled catalogue matches the .po file.
+    # Once per run: pytest-xdist workers start after the controller has compiled it.
+    if hasattr(config, "workerinput"):
+        return
     from babel.messages.frontend import CommandLineInterface
 
     CommandLineInterface().run(["pybabel", "-q", "compile", "-d",
@@ -227,6 +230,7 @@ def count(app, model) -> int:
 
 @pytest.fixture(scope="session")
 def redis_url():
+    """The Redis test database (db 15), once it answers."""
     import redis
 
     client = redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=1)
@@ -234,9 +238,11 @@ def redis_url():
         client.ping()
     except redis.RedisError as exc:
         unavailable(f"Redis not reachable at {REDIS_TEST_URL}: {exc.__class__.__name__}")
-    client.flushdb()
-    yield REDIS_TEST_URL
-    client.flushdb()
+    finally:
+        client.close()
+    # Never flushed: parallel runs (xdist workers, other checkouts) share this database, so each
+    # test keeps to keys and channels of its own (random channel names, its own client address).
+    return REDIS_TEST_URL
 
 
 # --- campaigns and fences --------------------------------------------------------------------
