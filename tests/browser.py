@@ -30,6 +30,7 @@ def live_server(app):
     finally:
         server.shutdown()
         thread.join(timeout=5)
+        server.server_close()  # the listening socket, not left to the garbage collector
 
 
 def sign_in(page, base: str, identifier: str, password: str) -> None:

@@ -37,6 +37,7 @@ from core.identity.models import (  # noqa: E402
 from core.identity.operations import create_account  # noqa: E402
 from core.identity.passwords import hash_password  # noqa: E402
 from linli import create_app  # noqa: E402
+from tests.races import race  # noqa: E402, F401 - the race harness, importable from here as before
 
 CI = os.environ.get("CI", "").lower() == "true"
 PG_SERVER = os.environ.get("LINLI_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
@@ -55,6 +56,9 @@ def unavailable(reason: str):
 
 def pytest_configure(config):
     # Pages are checked in Chinese too: make sure the compiled catalogue matches the .po file.
+    # Once per run: pytest-xdist workers start after the controller has compiled it.
+    if hasattr(config, "workerinput"):
+        return
     from babel.messages.frontend import CommandLineInterface
 
     CommandLineInterface().run(["pybabel", "-q", "compile", "-d",
@@ -226,6 +230,7 @@ def count(app, model) -> int:
 
 @pytest.fixture(scope="session")
 def redis_url():
+    """The Redis test database (db 15), once it answers."""
     import redis
 
     client = redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=1)
@@ -233,9 +238,11 @@ def redis_url():
         client.ping()
     except redis.RedisError as exc:
         unavailable(f"Redis not reachable at {REDIS_TEST_URL}: {exc.__class__.__name__}")
-    client.flushdb()
-    yield REDIS_TEST_URL
-    client.flushdb()
+    finally:
+        client.close()
+    # Never flushed: parallel runs (xdist workers, other checkouts) share this database, so each
+    # test keeps to keys and channels of its own (random channel names, its own client address).
+    return REDIS_TEST_URL
 
 
 # --- campaigns and fences --------------------------------------------------------------------
@@ -258,24 +265,43 @@ def make_fence(app):
 
 @pytest.fixture
 def make_campaign(app, make_merchant):
-    """A published campaign running now, targeting `fences` (ids), with any terms overridden."""
+    """A published campaign running now, targeting `fences` (ids), with any terms overridden.
+
+    Made as an owner makes one: merchant.operations.create_campaign (targets checked, the
+    campaign_changed signal sent), then change_state to publish, and on to `status` ("draft",
+    "paused", "ended" with end_policy). Two states the app reaches only through residents or
+    over time are set on the row afterwards: `remaining` below the inventory (as if collected),
+    and a published campaign without a fence (the app publishes only targeted campaigns; the
+    till and the staff desk need a live one that no check-in can drop).
+    """
 
     def make(*, fences=(), merchant_id=None, **terms):
         from datetime import timedelta
 
         from core.db import utcnow
-        from merchant.models import Campaign, CampaignStatus, CampaignTarget, DiscountKind
+        from merchant.models import CampaignStatus, DiscountKind, EndPolicy
+        from merchant.operations import change_state, create_campaign
 
         now = utcnow()
-        fields = {"title": f"Deal {next(_counter)}", "discount_kind": DiscountKind.AMOUNT, "amount_off_cents": 500,
-                  "min_spend_cents": 0, "starts_at": now - timedelta(hours=1), "ends_at": now + timedelta(days=30),
-                  "coupon_valid_s": 7 * 24 * 3600, "inventory_total": 100, "per_resident_limit": 1,
-                  "status": CampaignStatus.PUBLISHED, "airdrop_windows": [], "tags": [], **terms}
-        fields.setdefault("remaining", fields["inventory_total"])
-        campaign = Campaign(merchant_id=merchant_id or make_merchant().id, **fields)
-        db.session.add(campaign)
-        db.session.flush()
-        db.session.add_all(CampaignTarget(campaign_id=campaign.id, fence_id=f) for f in fences)
+        status = CampaignStatus(terms.pop("status", CampaignStatus.PUBLISHED))
+        remaining = terms.pop("remaining", None)
+        end_policy = EndPolicy(terms.pop("end_policy", EndPolicy.HONOUR))
+        data = {"title": f"Deal {next(_counter)}", "discount_kind": DiscountKind.AMOUNT, "amount_off_cents": 500,
+                "min_spend_cents": 0, "starts_at": now - timedelta(hours=1), "ends_at": now + timedelta(days=30),
+                "coupon_valid_s": 7 * 24 * 3600, "inventory_total": 100, "per_resident_limit": 1,
+                "airdrop_windows": [], "tags": [], **terms, "target_fence_ids": list(fences)}
+        campaign = create_campaign(merchant_id or make_merchant().id, data)
+        if status is not CampaignStatus.DRAFT:
+            if fences:
+                change_state(campaign, "publish", now=now)
+            else:
+                campaign.status = CampaignStatus.PUBLISHED
+            if status is CampaignStatus.PAUSED:
+                change_state(campaign, "pause", now=now)
+            elif status is CampaignStatus.ENDED:
+                change_state(campaign, "end", now=now, end_policy=end_policy)
+        if remaining is not None:
+            campaign.remaining = remaining
         db.session.flush()
         return campaign
 
@@ -298,34 +324,6 @@ def make_residents(n: int) -> list[int]:
 
     emails = [r["email"] for r in rows]
     return list(db.session.scalars(select(User.id).where(User.email.in_(emails)).order_by(User.id)))
-
-
-def race(app, n: int, work):
-    """Run work(i) in n threads released together, each in its own app context and transaction.
-
-    Returns what each returned (or the exception it raised). The caller counts rows afterwards.
-    """
-    import threading
-
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def run(i: int):
-        with app.app_context():
-            barrier.wait()
-            try:
-                results[i] = work(i)
-                db.session.commit()
-            except Exception as exc:  # noqa: BLE001 - reported to the test
-                db.session.rollback()
-                results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results
 
 
 # --- the browser ---------------------------------------------------------------------------
@@ -367,9 +365,11 @@ def shop(app, make_merchant, make_user, make_campaign):
     def make(coupons: int = 1, **terms):
         from datetime import timedelta
 
+        from core.config import district_tz
         from core.db import utcnow
-        from merchant.models import WalletCoupon
+        from merchant.claims import claim
 
+        terms.setdefault("per_resident_limit", max(1, coupons))
         with app.app_context():
             merchant = make_merchant()
             owner = make_user(Role.MERCHANT, merchant_id=merchant.id)
@@ -377,14 +377,12 @@ def shop(app, make_merchant, make_user, make_campaign):
                                 display_name="Xiao Li")
             resident = make_user(Role.RESIDENT)
             campaign = make_campaign(merchant_id=merchant.id, **terms)
-            now = utcnow()
+            now, tz = utcnow(), district_tz()
             made = []
-            for i in range(coupons):
-                coupon = WalletCoupon(resident_id=resident.id, campaign_id=campaign.id, merchant_id=merchant.id,
-                                      collected_at=now, drop_date=(now - timedelta(days=i)).date(),
-                                      expires_at=now + timedelta(days=7))
-                db.session.add(coupon)
-                db.session.flush()
+            for i in range(coupons):  # collected as the staff desk gives them: one a day, newest first
+                coupon = claim(resident_id=resident.id, campaign=campaign, fence_id=None, now=now,
+                               local_day=(now - timedelta(days=i)).astimezone(tz).date(), daily_budget=coupons,
+                               tz=tz)
                 made.append((coupon.id, coupon.totp_secret))
             db.session.commit()
             made_shop = {"merchant_id": merchant.id, "campaign_id": campaign.id, "coupons": made,

@@ -101,7 +101,8 @@ def test_the_working_pages_fit_a_phone_and_pass_axe(chromium, demo_site):
         for path in paths:
             response = page.goto(demo_site + path)
             assert response.status == 200, path
-            page.wait_for_timeout(300)
+            # Measured once the web fonts are in and the page has painted, not after a guessed pause.
+            page.evaluate("document.fonts.ready.then(() => new Promise(requestAnimationFrame))")
             assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
             violations = Axe().run(page).response["violations"]
             assert not violations, (path, [(v["id"], v["help"], v["nodes"][0]["html"][:120]) for v in violations])

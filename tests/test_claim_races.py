@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from core.db import db, utcnow
 from merchant.claims import BUDGET_USED, LIMIT_REACHED, SOLD_OUT, ClaimRefused, claim
 from merchant.models import Campaign, ClaimCount, DailyDrops, EntryKind, LedgerEntry, WalletCoupon
-from tests.conftest import make_residents, race
+from tests.conftest import make_residents
+from tests.races import race
 
 TODAY = date(2026, 11, 20)
 

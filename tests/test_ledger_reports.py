@@ -86,7 +86,9 @@ def test_a_merchant_sees_only_its_own_figures(app, shop):
     a, b = shop(), shop()
     redeem(b["cashier"], qr(b["coupons"][0]), 5000)
     figures = a["cashier"].get("/api/merchant/dashboard?period=today").json
-    assert figures["redeemed"] == 0 and figures["campaigns"] == []
+    assert figures["redeemed"] == 0 and figures["collected"] == 1  # A's own coupon, none of B's redemption
+    campaigns = [(c["campaign_id"], c["collected"], c["redeemed"]) for c in figures["campaigns"]]
+    assert campaigns == [(a["campaign_id"], 1, 0)]
     csv_text = a["cashier"].get("/merchant/statement.csv?period=today").get_data(as_text=True)
     assert len([line for line in csv_text.splitlines() if line]) == 4  # the header and three totals
 
@@ -108,7 +110,7 @@ def test_periods_are_validated_and_old_entries_fall_in_their_own_day(app, shop):
 def test_collections_count_on_the_dashboard(app, shop, signed_in, make_fence, make_campaign):
     from tests.test_airdrop_api import HERE
 
-    s = shop()
+    s = shop(coupons=0)
     with app.app_context():
         fence = make_fence()
         make_campaign(merchant_id=s["merchant_id"], fences=[fence.id])

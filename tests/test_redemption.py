@@ -12,6 +12,7 @@ from core.identity.models import Role
 from merchant import tokens
 from merchant.models import CouponStatus, EntryKind, LedgerEntry, WalletCoupon
 from tests.conftest import login
+from tests.races import race_clients
 
 
 def qr(coupon, at=None) -> str:
@@ -183,28 +184,11 @@ def test_the_coupon_key_goes_only_to_its_resident_and_only_while_usable(app, sho
     assert owner.get(f"/api/wallet/coupons/{coupon_id}/key").status_code == 404
 
 
-def _together(n, work):
-    import threading
-
-    barrier, results = threading.Barrier(n), [None] * n
-
-    def run(i):
-        barrier.wait()
-        results[i] = work(i)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results
-
-
 def test_twenty_tills_scanning_one_coupon_at_once_redeem_it_exactly_once(app, shop):
     s = shop()
     clients = _tills(app, s)
     code = qr(s["coupons"][0])
-    responses = _together(20, lambda i: redeem(clients[i], code))
+    responses = race_clients(clients, lambda till: redeem(till, code))
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [200] + [409] * 19, statuses
     assert ledger(app, EntryKind.REDEEMED) == 1 and ledger(app, EntryKind.REFUSED) == 19
@@ -214,7 +198,7 @@ def test_twenty_retries_of_one_request_at_once_get_one_answer(app, shop):
     s = shop()
     clients = _tills(app, s)
     code = qr(s["coupons"][0])
-    responses = _together(20, lambda i: redeem(clients[i], code, key="one-press-of-the-button"))
+    responses = race_clients(clients, lambda till: redeem(till, code, key="one-press-of-the-button"))
     assert {r.status_code for r in responses} == {200}
     assert len({r.get_data() for r in responses}) == 1  # byte for byte the same answer
     assert ledger(app, EntryKind.REDEEMED) == 1 and ledger(app, EntryKind.REFUSED) == 0
