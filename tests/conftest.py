@@ -285,7 +285,7 @@ def make_campaign(app, make_merchant):
         now = utcnow()
         status = CampaignStatus(terms.pop("status", CampaignStatus.PUBLISHED))
         remaining = terms.pop("remaining", None)
-        end_policy = EndPolicy(terms.pop("end_policy", EndPolicy.HONOUR))
+        end_policy = EndPolicy(terms.pop("end_policy", None) or EndPolicy.HONOUR)
         data = {"title": f"Deal {next(_counter)}", "discount_kind": DiscountKind.AMOUNT, "amount_off_cents": 500,
                 "min_spend_cents": 0, "starts_at": now - timedelta(hours=1), "ends_at": now + timedelta(days=30),
                 "coupon_valid_s": 7 * 24 * 3600, "inventory_total": 100, "per_resident_limit": 1,
