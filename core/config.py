@@ -116,6 +116,8 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict:
         # A PWA stays open for hours: the CSRF token lives as long as the session.
         "WTF_CSRF_TIME_LIMIT": None,
         "WTF_CSRF_SSL_STRICT": secure_cookies,
+        # Strict-Transport-Security whenever cookies are secure (production); 0 leaves it out.
+        "HSTS_MAX_AGE_S": int(environ.get("LINLI_HSTS_MAX_AGE_S", "31536000")) if secure_cookies else 0,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_ENABLED": _flag(environ.get("LINLI_RATELIMIT"), True),
         "AIRDROP_MAX_ACCURACY_M": float(environ.get("LINLI_AIRDROP_MAX_ACCURACY_M", "100")),

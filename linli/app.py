@@ -54,12 +54,15 @@ def create_app(config: Mapping | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
+    from core.identity.access import sign_in_before_csrf
     from core.identity.views import init_login_manager
     from core.web import select_locale
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True,
                      compare_type=True)
+    # Ahead of CSRFProtect's own hook: "sign in first" is the answer a stranger needs.
+    app.before_request(sign_in_before_csrf)
     csrf.init_app(app)
     init_rate_limits(app)
     babel.init_app(app, locale_selector=select_locale)
@@ -126,10 +129,16 @@ def register_blueprints(app: Flask) -> None:
 def register_hooks(app: Flask) -> None:
     docs_path = f"{app.config['OPENAPI_URL_PREFIX']}/{app.config['OPENAPI_SWAGGER_UI_PATH']}"
 
+    headers = dict(SECURITY_HEADERS)
+    if app.config["HSTS_MAX_AGE_S"]:
+        # Only where the site is served over HTTPS (production's secure cookies): browsers then refuse
+        # plain HTTP to it, so a network attacker cannot strip TLS from the next visit.
+        headers["Strict-Transport-Security"] = f"max-age={app.config['HSTS_MAX_AGE_S']}"
+
     @app.after_request
     def security_headers(response):
         # add(), not setdefault(): no view sets these, and a lookup scans every header.
-        for key, value in SECURITY_HEADERS.items():
+        for key, value in headers.items():
             response.headers.add(key, value)
         # The generated API docs page bootstraps Swagger UI with an inline script.
         if response.mimetype == "text/html" and request.path != docs_path:
