@@ -122,6 +122,7 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict:
         "RATELIMIT_ENABLED": _flag(environ.get("LINLI_RATELIMIT"), True),
         "AIRDROP_MAX_ACCURACY_M": float(environ.get("LINLI_AIRDROP_MAX_ACCURACY_M", "100")),
         "AIRDROP_MAX_SPEED_MPS": float(environ.get("LINLI_AIRDROP_MAX_SPEED_MPS", "50")),
+        "AIRDROP_FIX_TTL_S": int(environ.get("LINLI_AIRDROP_FIX_TTL_S", "600")),
         "AIRDROP_DAILY_BUDGET": int(environ.get("LINLI_AIRDROP_DAILY_BUDGET", "5")),
         "AIRDROP_TOP_N": int(environ.get("LINLI_AIRDROP_TOP_N", "3")),
         "CAMPAIGN_SNAPSHOT_S": float(environ.get("LINLI_CAMPAIGN_SNAPSHOT_S", "1")),

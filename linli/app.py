@@ -75,6 +75,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     # Import every domain's models so that one metadata describes the whole schema.
+    import airdrop.models  # noqa: F401
     import core.idempotency  # noqa: F401
     import geofence.models  # noqa: F401
     import merchant.models  # noqa: F401
@@ -147,9 +148,11 @@ def register_hooks(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
+    from airdrop.last_fix import airdrop_cli
     from core.cli import accounts_cli, idempotency_cli
     from demo import demo_command
 
     app.cli.add_command(accounts_cli)
+    app.cli.add_command(airdrop_cli)
     app.cli.add_command(idempotency_cli)
     app.cli.add_command(demo_command)

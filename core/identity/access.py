@@ -11,7 +11,6 @@ from core.extensions import login_manager
 from core.identity.models import Role
 from core.problems import Forbidden
 
-
 SIGN_IN_REQUIRED = "linli_sign_in_required"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
