@@ -53,7 +53,14 @@ CSRF_HEADER = "X-CSRFToken"
 def start_session(user: User, remember: bool = True) -> None:
     session.clear()  # no pre-login state (or fixated token) survives sign-in
     session.permanent = remember
-    login_user(signed_in.changed(user), remember=False)
+    login_user(signed_in.sign_in(user), remember=False)
+
+
+def end_session() -> None:
+    """Sign this device out, on the server too: a copy of the cookie stops working."""
+    signed_in.sign_out()
+    logout_user()
+    session.clear()
 
 
 @blp.route("/auth/csrf")
@@ -95,9 +102,20 @@ class Login(MethodView):
 class Logout(MethodView):
     @blp.response(204)
     def post(self):
-        """Sign out of this device"""
-        logout_user()
-        session.clear()
+        """Sign out of this device (a copy of its session cookie stops working too)"""
+        end_session()
+
+
+@blp.route("/auth/logout/everywhere")
+class LogoutEverywhere(MethodView):
+    decorators = [authenticated]
+
+    @blp.response(204)
+    def post(self):
+        """Sign out of every device, this one included"""
+        user = signed_in.account(current_user)
+        signed_in.signed_out_elsewhere(user, operations.close_other_sessions(user))
+        end_session()
 
 
 @blp.route("/me")
@@ -125,9 +143,10 @@ class MyPassword(MethodView):
     @blp.response(204)
     def post(self, data):
         """Change my password; other devices are signed out"""
-        user = operations.change_password(signed_in.account(current_user), current=data["current_password"],
-                                          new=data["new_password"])
-        login_user(signed_in.changed(user))
+        user = signed_in.account(current_user)
+        closed = operations.change_password(user, current=data["current_password"], new=data["new_password"],
+                                            keep_session=signed_in.current_session_id())
+        login_user(signed_in.signed_out_elsewhere(user, closed))
 
 
 @blp.route("/admin/accounts")

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, logout_user
+from flask_login import current_user
 
 from core.db import utcnow
 from core.forms import attempt
 from core.identity import operations, signed_in
-from core.identity.api import identifier_key, login_limit, start_session
+from core.identity.access import authenticated
+from core.identity.api import end_session, identifier_key, login_limit, start_session
 from core.ratelimit import rate_limit
 from core.redirects import same_site_path
 
@@ -54,8 +55,17 @@ def signup():
 
 @web.post("/logout")
 def logout():
-    logout_user()
-    session.clear()
+    end_session()
+    return redirect(url_for("identity.login"))
+
+
+@web.post("/logout/everywhere")
+@authenticated
+def logout_everywhere():
+    user = signed_in.account(current_user)
+    signed_in.signed_out_elsewhere(user, operations.close_other_sessions(user))
+    end_session()
+    flash(_("You are signed out on every device."))
     return redirect(url_for("identity.login"))
 
 
