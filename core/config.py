@@ -129,6 +129,11 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict:
         "FENCE_INDEX_CHECK_S": float(environ.get("LINLI_FENCE_INDEX_CHECK_S", "1")),
         "IDENTITY_CACHE_TTL_S": float(environ.get("LINLI_IDENTITY_CACHE_TTL_S", "15")),
         "LOGIN_RATE_LIMIT": environ.get("LINLI_LOGIN_RATE_LIMIT", "10 per minute"),
+        # Failed sign-ins per account from all addresses together: keep it a few times the per-address
+        # limit in the same unit, so that no single address can fill it and lock the owner out.
+        "LOGIN_ACCOUNT_RATE_LIMIT": environ.get("LINLI_LOGIN_ACCOUNT_RATE_LIMIT", "30 per minute"),
+        # Reports filed per resident, or per address when anonymous.
+        "REPORT_RATE_LIMIT": environ.get("LINLI_REPORT_RATE_LIMIT", "10 per hour"),
         # Per cashier: far above a busy till, far below guessing a 6-digit code.
         "TILL_RATE_LIMIT": environ.get("LINLI_TILL_RATE_LIMIT", "120 per minute"),
         "OPEN311_RATE_LIMIT": environ.get("LINLI_OPEN311_RATE_LIMIT", "600 per minute"),

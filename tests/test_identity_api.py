@@ -109,8 +109,9 @@ def test_session_cookie_is_http_only_and_same_site(app, make_user):
         db.session.commit()
     client = app.test_client()
     response = client.post("/api/auth/login", json={"identifier": "cookie@example.org", "password": TEST_PASSWORD})
-    cookie = response.headers["Set-Cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and cookie.startswith("linli_session=")
+    cookies = response.headers.getlist("Set-Cookie")  # the session, and the known-device cookie
+    assert {c.split("=", 1)[0] for c in cookies} == {"linli_session", "linli_device"}
+    assert all("HttpOnly" in cookie and "SameSite=Lax" in cookie for cookie in cookies)
 
 
 def test_admin_creates_staff_and_merchant_accounts(app, signed_in, make_department, make_merchant):
@@ -174,7 +175,7 @@ def test_the_per_account_limit_sees_through_number_formats(app, make_user):
     with app.app_context():
         make_user(identifier="13800138123")
         db.session.commit()
-    app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
+    app.config["LOGIN_ACCOUNT_RATE_LIMIT"] = "3 per minute"  # failed attempts per account, all addresses
     formats = ["13800138123", "+86 138 0013 8123", "138-0013-8123", "+8613800138123"]
     statuses = []
     for i, raw in enumerate(formats):  # each from another address: only the account bucket fills

@@ -10,7 +10,7 @@ from core.db import utcnow
 from core.forms import attempt
 from core.identity import operations, signed_in
 from core.identity.access import authenticated
-from core.identity.api import end_session, identifier_key, login_limit, start_session
+from core.identity.api import end_session, login_limit, sign_in_limits, start_session
 from core.ratelimit import rate_limit
 from core.redirects import same_site_path
 
@@ -18,8 +18,7 @@ web = Blueprint("identity", __name__)
 
 
 @web.route("/login", methods=["GET", "POST"])
-@rate_limit(login_limit, scope="login")
-@rate_limit(login_limit, key=identifier_key, scope="login-account")
+@sign_in_limits
 def login():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(url_for("core.home"))
