@@ -34,6 +34,13 @@ def remote_address() -> str:
     return request.remote_addr or "unknown"
 
 
+def account_or_address() -> str:
+    """The signed-in account, or the address of a stranger."""
+    from flask_login import current_user
+
+    return f"user:{current_user.id}" if current_user.is_authenticated else f"addr:{remote_address()}"
+
+
 def failed(response: Response) -> bool:
     """deduct_when for limits that count only refused attempts (a wrong password: 401)."""
     return response.status_code == 401

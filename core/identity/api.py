@@ -27,6 +27,7 @@ from core.identity.schemas import (
     PasswordChangeIn,
     PreferencesIn,
     SignUpIn,
+    SignUpOut,
     UserOut,
 )
 from core.pagination import SelectPage
@@ -117,6 +118,10 @@ def sign_in_limits(view):
     return view
 
 
+SIGNED_UP = ("Your account is ready, unless this email address or mobile number was already registered. "
+             "Please sign in.")
+
+
 # Sign-in starts a fresh session, so the client gets its new CSRF token in this header.
 CSRF_HEADER = "X-CSRFToken"
 
@@ -148,12 +153,15 @@ class SignUp(MethodView):
     decorators = [rate_limit(login_limit, scope="signup")]
 
     @blp.arguments(SignUpIn())
-    @blp.response(201, UserOut)
+    @blp.response(202, SignUpOut)
     def post(self, data):
-        """Create a resident account and sign in"""
-        user = operations.sign_up_resident(**data)
-        start_session(user)
-        return user, 201, {CSRF_HEADER: generate_csrf()}
+        """Create a resident account, then sign in with it
+
+        The answer is the same whether or not the email address or mobile number was already
+        registered (sign-up does not tell who has an account): sign in next.
+        """
+        operations.sign_up_resident(**data)
+        return {"detail": SIGNED_UP}
 
 
 @blp.route("/auth/login")

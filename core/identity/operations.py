@@ -87,9 +87,17 @@ def create_account(*, role: Role, identifier: str, password: str, display_name: 
     return user
 
 
-def sign_up_resident(*, identifier: str, password: str, display_name: str, locale: str | None = None) -> User:
-    return create_account(role=Role.RESIDENT, identifier=identifier, password=password,
-                          display_name=display_name, locale=locale)
+def sign_up_resident(*, identifier: str, password: str, display_name: str,
+                     locale: str | None = None) -> User | None:
+    """A new resident account, or None if the identifier is taken (by anyone, staff and admins too).
+
+    The caller must answer both the same way: sign-up must not tell who has an account. The password
+    is hashed either way, so the time taken does not tell either."""
+    try:
+        return create_account(role=Role.RESIDENT, identifier=identifier, password=password,
+                              display_name=display_name, locale=locale)
+    except AlreadyRegistered:
+        return None
 
 
 def authenticate(identifier: str, password: str, *, now: datetime) -> User:

@@ -42,13 +42,15 @@ def signup():
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         form = request.form
-        user, errors = attempt(lambda: operations.sign_up_resident(
+        _created, errors = attempt(lambda: operations.sign_up_resident(
             identifier=form.get("identifier", ""), password=form.get("password", ""),
             display_name=form.get("display_name", "").strip() or _("Neighbour"),
             locale=request.cookies.get("linli_lang")))
-        if user is not None:
-            start_session(user)
-            return redirect(url_for("core.home"))
+        if not errors:
+            # The same answer whether or not the identifier was taken: sign-up tells nobody who has an account.
+            flash(_("Your account is ready, unless this email address or mobile number was already registered. "
+                    "Please sign in."))
+            return redirect(url_for("identity.login"))
     return render_template("identity/signup.html", errors=errors, form=request.form), (422 if errors else 200)
 
 
