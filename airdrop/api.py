@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint as FlaskBlueprint
-from flask import current_app, session
+from flask import current_app
 from flask.views import MethodView
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_smorest import Blueprint, Page
 
-from airdrop import operations, rules
+from airdrop import last_fix, operations, rules
 from airdrop.schemas import CheckinIn, CheckinOut, OfferOut, ScheduleQuery
 from core.db import utcnow
 from core.identity.access import roles_required
@@ -20,8 +19,6 @@ from core.identity.models import Role
 
 blp = Blueprint("airdrop", __name__, url_prefix="/api", description="Check-ins and the airdrop schedule")
 feeds = FlaskBlueprint("feeds", __name__)
-
-LAST_FIX = "airdrop_fix"  # in the resident's signed session cookie, never in our database
 
 MESSAGES = {
     rules.DROPPED: _l("New coupons are in your wallet."),
@@ -43,14 +40,6 @@ def airdrop_settings() -> operations.AirdropSettings:
         tz=ZoneInfo(config["LINLI_TIMEZONE"]))
 
 
-def _last_fix() -> rules.Fix | None:
-    raw = session.get(LAST_FIX)
-    try:
-        return rules.Fix(float(raw[0]), float(raw[1]), datetime.fromisoformat(raw[2]))
-    except (TypeError, ValueError, IndexError):
-        return None
-
-
 @blp.route("/airdrop/checkins")
 class Checkins(MethodView):
     @roles_required(Role.RESIDENT)
@@ -60,10 +49,11 @@ class Checkins(MethodView):
         """Report where the phone is; coupons may drop into the wallet"""
         now = utcnow()
         result = operations.check_in(resident_id=current_user.id, lat=data["lat"], lon=data["lon"],
-                                     accuracy_m=data["accuracy_m"], last=_last_fix(), now=now,
-                                     settings=airdrop_settings())
+                                     accuracy_m=data["accuracy_m"], last=last_fix.get(current_user.id, now=now),
+                                     now=now, settings=airdrop_settings())
         if result.outcome not in (rules.POOR_ACCURACY, rules.IMPOSSIBLE_MOVEMENT):
-            session[LAST_FIX] = (round(data["lat"], 5), round(data["lon"], 5), now.isoformat())
+            # On the server, overwritten each time, gone after AIRDROP_FIX_TTL_S (airdrop/last_fix.py).
+            last_fix.put(current_user.id, rules.Fix(data["lat"], data["lon"], now))
         return {"outcome": result.outcome, "message": str(MESSAGES[result.outcome]), "fences": result.fences,
                 "dropped": result.dropped, "next_window_at": result.next_window_at}
 

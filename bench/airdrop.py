@@ -87,9 +87,16 @@ def mint_sessions(env: dict, emails: list[str]) -> list[tuple[str, str]]:
         from linli import create_app
 
         app = create_app()
+        from core.db import utcnow
+        from core.identity.operations import open_session
+        from core.identity.signed_in import SESSION_KEY
+
         with app.app_context():
-            identities = {u.email: Identity.of(u)
-                          for u in db.session.scalars(select(User).where(User.email.in_(emails)))}
+            users = list(db.session.scalars(select(User).where(User.email.in_(emails))))
+            identities = {u.email: Identity.of(u) for u in users}
+            # Each cookie names a server-side session, as sign-in opens one.
+            session_ids = {u.email: open_session(u, now=utcnow()) for u in users}
+            db.session.commit()
             db.engine.dispose()
         serializer = app.session_interface.get_signing_serializer(app)
         out = []
@@ -98,6 +105,7 @@ def mint_sessions(env: dict, emails: list[str]) -> list[tuple[str, str]]:
             with app.test_request_context():
                 session.permanent = True
                 login_user(identities[email])
+                session[SESSION_KEY] = session_ids[email]
                 token = generate_csrf()
                 session["_day"] = time.strftime("%Y%m%d", time.gmtime())
                 out.append((f"linli_session={serializer.dumps(dict(session))}", token))

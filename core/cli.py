@@ -58,3 +58,16 @@ def purge():
     n = forget_old()
     db.session.commit()
     click.echo(f"forgot {n} stored answers")
+
+
+@accounts_cli.command("purge-sessions")
+@with_appcontext
+def purge_sessions():
+    """Forget signed-in devices not seen for longer than a session lasts (their cookies have expired)."""
+    from flask import current_app
+
+    from core.db import utcnow
+
+    n = operations.forget_idle_sessions(now=utcnow(), idle=current_app.config["PERMANENT_SESSION_LIFETIME"])
+    db.session.commit()
+    click.echo(f"forgot {n} idle sessions")

@@ -116,16 +116,24 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict:
         # A PWA stays open for hours: the CSRF token lives as long as the session.
         "WTF_CSRF_TIME_LIMIT": None,
         "WTF_CSRF_SSL_STRICT": secure_cookies,
+        # Strict-Transport-Security whenever cookies are secure (production); 0 leaves it out.
+        "HSTS_MAX_AGE_S": int(environ.get("LINLI_HSTS_MAX_AGE_S", "31536000")) if secure_cookies else 0,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_ENABLED": _flag(environ.get("LINLI_RATELIMIT"), True),
         "AIRDROP_MAX_ACCURACY_M": float(environ.get("LINLI_AIRDROP_MAX_ACCURACY_M", "100")),
         "AIRDROP_MAX_SPEED_MPS": float(environ.get("LINLI_AIRDROP_MAX_SPEED_MPS", "50")),
+        "AIRDROP_FIX_TTL_S": int(environ.get("LINLI_AIRDROP_FIX_TTL_S", "600")),
         "AIRDROP_DAILY_BUDGET": int(environ.get("LINLI_AIRDROP_DAILY_BUDGET", "5")),
         "AIRDROP_TOP_N": int(environ.get("LINLI_AIRDROP_TOP_N", "3")),
         "CAMPAIGN_SNAPSHOT_S": float(environ.get("LINLI_CAMPAIGN_SNAPSHOT_S", "1")),
         "FENCE_INDEX_CHECK_S": float(environ.get("LINLI_FENCE_INDEX_CHECK_S", "1")),
         "IDENTITY_CACHE_TTL_S": float(environ.get("LINLI_IDENTITY_CACHE_TTL_S", "15")),
         "LOGIN_RATE_LIMIT": environ.get("LINLI_LOGIN_RATE_LIMIT", "10 per minute"),
+        # Failed sign-ins per account from all addresses together: keep it a few times the per-address
+        # limit in the same unit, so that no single address can fill it and lock the owner out.
+        "LOGIN_ACCOUNT_RATE_LIMIT": environ.get("LINLI_LOGIN_ACCOUNT_RATE_LIMIT", "30 per minute"),
+        # Reports filed per resident, or per address when anonymous.
+        "REPORT_RATE_LIMIT": environ.get("LINLI_REPORT_RATE_LIMIT", "10 per hour"),
         # Per cashier: far above a busy till, far below guessing a 6-digit code.
         "TILL_RATE_LIMIT": environ.get("LINLI_TILL_RATE_LIMIT", "120 per minute"),
         "OPEN311_RATE_LIMIT": environ.get("LINLI_OPEN311_RATE_LIMIT", "600 per minute"),

@@ -1,74 +1,139 @@
-"""Rate limits for the few endpoints that need one (sign-in, sign-up), on the `limits` library.
+"""Rate limits for the few endpoints that need one, on Flask-Limiter (and so the `limits` library).
 
-Only decorated views pay for a check: a before-request hook on every request (Flask-Limiter's
-design) would tax every read of the app for the sake of two endpoints. Counters live in Redis
-when REDIS_URL is set, so every worker on every machine shares them; in memory otherwise.
+Counters live in Redis when REDIS_URL is set, so every worker on every machine shares them; in
+memory otherwise. When Redis fails, Flask-Limiter counts in memory for a while and keeps asking
+Redis again (after 1, 2, 4 ... 32 s, then from 1 s again), so the limits are shared again as soon
+as it is back: a blip no longer leaves each worker with a limit of its own for good.
+
+Each app gets a Limiter of its own (the extension keeps its storage on the instance, and the tests
+build many apps in one process); `rate_limit` records what a view needs and applies it to the
+limiter of the app that serves the request. Only decorated views pay for a check: the extension's
+before-request hook, which would evaluate every request of the app for the sake of a few
+endpoints, is taken off again (decorated limits do not need it).
 """
 
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 
-from flask import current_app, request
-from limits import RateLimitItem, parse_many
-from limits.storage import MemoryStorage, Storage, storage_from_string
-from limits.strategies import MovingWindowRateLimiter
+from flask import Response, current_app, request
+from flask_limiter import Limiter, RateLimitExceeded
 
 from core.problems import RateLimited
 
-EXTENSION = "linli_ratelimit"
-
-
-class RateLimiter:
-    def __init__(self, uri: str):
-        self.storage: Storage = storage_from_string(uri)
-        self.strategy = MovingWindowRateLimiter(self.storage)
-        self.fallback: MovingWindowRateLimiter | None = None
-
-    def _active(self) -> MovingWindowRateLimiter:
-        return self.fallback or self.strategy
-
-    def hit(self, item: RateLimitItem, *identifiers: str) -> float | None:
-        """Count one hit; None if allowed, else seconds until the next one would be."""
-        try:
-            allowed = self._active().hit(item, *identifiers)
-        except Exception:  # noqa: BLE001 - a dead Redis must not take sign-in down with it
-            current_app.logger.warning("rate-limit storage unreachable; limiting per process", exc_info=True)
-            self.fallback = MovingWindowRateLimiter(MemoryStorage())
-            allowed = self.fallback.hit(item, *identifiers)
-        if allowed:
-            return None
-        reset_at = self._active().get_window_stats(item, *identifiers).reset_time
-        return max(reset_at - time.time(), 1.0)
-
-
-def init_rate_limits(app) -> None:
-    app.extensions[EXTENSION] = RateLimiter(app.config["RATELIMIT_STORAGE_URI"])
+EXTENSION = "linli_limiter"
+MESSAGE = "Too many attempts. Please wait and try again."
 
 
 def remote_address() -> str:
     return request.remote_addr or "unknown"
 
 
+def account_or_address() -> str:
+    """The signed-in account, or the address of a stranger."""
+    from flask_login import current_user
+
+    return f"user:{current_user.id}" if current_user.is_authenticated else f"addr:{remote_address()}"
+
+
+def failed(response: Response) -> bool:
+    """deduct_when for limits that count only refused attempts (a wrong password: 401)."""
+    return response.status_code == 401
+
+
+@dataclass(frozen=True)
+class _Limit:
+    limit: Callable[[], str]
+    key: Callable[[], str]
+    scope: str
+    methods: tuple[str, ...]
+    deduct_when: Callable[[Response], bool] | None
+    exempt_when: Callable[[], bool] | None
+
+
+class _AppLimiter:
+    """One app's Flask-Limiter and the views it has wrapped."""
+
+    def __init__(self, app):
+        options = {}
+        uri = app.config["RATELIMIT_STORAGE_URI"]
+        if uri.startswith(("redis://", "rediss://")):
+            # A hung Redis must cost a request a second at most before the fallback takes over.
+            options = {"socket_timeout": 1, "socket_connect_timeout": 1}
+        self.limiter = Limiter(remote_address, storage_uri=uri, storage_options=options, strategy="moving-window",
+                               in_memory_fallback_enabled=True, swallow_errors=True, key_prefix="linli")
+        self.limiter.init_app(app)
+        if self.limiter._check_request_limit in app.before_request_funcs.get(None, []):
+            app.before_request_funcs[None].remove(self.limiter._check_request_limit)
+        self._guarded: dict[int, Callable] = {}
+        self._lock = threading.Lock()
+
+    def guarded(self, wrapper, view, limits: list[_Limit]) -> Callable:
+        found = self._guarded.get(id(wrapper))
+        if found is not None:
+            return found
+        with self._lock:  # built once per app and view: a second build would count every hit twice
+            found = self._guarded.get(id(wrapper))
+            if found is None:
+                def target(*args, **kwargs):
+                    return view(*args, **kwargs)
+
+                # Flask-Limiter files limits under the function's name; MethodViews' names repeat.
+                target.__name__ = target.__qualname__ = f"limited_{id(wrapper)}"
+                found = target
+                for spec in limits:
+                    found = self.limiter.shared_limit(
+                        spec.limit, spec.scope, key_func=spec.key, methods=list(spec.methods),
+                        deduct_when=spec.deduct_when, exempt_when=spec.exempt_when, error_message=MESSAGE,
+                    )(found)
+                self._guarded[id(wrapper)] = found
+        return found
+
+    def retry_after_s(self) -> int:
+        try:
+            breached = self.limiter.current_limit
+            return max(1, math.ceil(breached.reset_at - time.time()))
+        except Exception:  # noqa: BLE001 - the storage may be gone by now; any wait will do
+            return 60
+
+
+def init_rate_limits(app) -> None:
+    app.extensions[EXTENSION] = _AppLimiter(app) if app.config["RATELIMIT_ENABLED"] else None
+
+
 def rate_limit(limit: Callable[[], str], *, key: Callable[[], str] = remote_address, scope: str,
-               methods: tuple[str, ...] = ("POST",)):
-    """Refuse with 429 (and Retry-After) once `key()` has used up `limit()` in this scope."""
+               methods: tuple[str, ...] = ("POST",), deduct_when: Callable[[Response], bool] | None = None,
+               exempt_when: Callable[[], bool] | None = None):
+    """Refuse with 429 (and Retry-After) once `key()` has used up `limit()` in this scope.
+
+    The scope names one bucket across every view that uses it (the sign-in page and API share
+    "login"). With `deduct_when`, only responses it accepts count (e.g. `failed`); `exempt_when`
+    skips the limit for a request. Stacked decorators add limits to one check."""
+    spec = _Limit(limit, key, scope, tuple(m.upper() for m in methods), deduct_when, exempt_when)
 
     def decorator(view):
+        existing = getattr(view, "_linli_limits", None)
+        if existing is not None:
+            existing.append(spec)
+            return view
+        limits = [spec]
+
         @wraps(view)
         def wrapper(*args, **kwargs):
-            if request.method in methods and current_app.config["RATELIMIT_ENABLED"]:
-                limiter: RateLimiter = current_app.extensions[EXTENSION]
-                for item in parse_many(limit()):
-                    wait_s = limiter.hit(item, scope, key())
-                    if wait_s is not None:
-                        raise RateLimited("Too many attempts. Please wait and try again.",
-                                          headers={"Retry-After": str(math.ceil(wait_s))})
-            return view(*args, **kwargs)
+            state: _AppLimiter | None = current_app.extensions.get(EXTENSION)
+            if state is None or not current_app.config["RATELIMIT_ENABLED"]:
+                return view(*args, **kwargs)
+            try:
+                return state.guarded(wrapper, view, limits)(*args, **kwargs)
+            except RateLimitExceeded:
+                raise RateLimited(MESSAGE, headers={"Retry-After": str(state.retry_after_s())}) from None
 
+        wrapper._linli_limits = limits
         return wrapper
 
     return decorator

@@ -27,6 +27,7 @@ from core.identity.access import roles_required
 from core.identity.models import MerchantRole, Role
 from core.identity.operations import update_preferences
 from core.identity.rules import home_endpoint
+from core.redirects import same_site_path
 
 web = Blueprint("core", __name__)
 
@@ -76,10 +77,8 @@ def shell_context():
 
 
 def _back() -> str:
-    target = request.form.get("next") or request.referrer or url_for("core.home")
-    if target.startswith(request.host_url):
-        target = "/" + target[len(request.host_url):]
-    return target if target.startswith("/") and not target.startswith("//") else url_for("core.home")
+    target = request.form.get("next") or request.referrer
+    return same_site_path(target, request.host_url) or url_for("core.home")
 
 
 @web.post("/prefs/language")

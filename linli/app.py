@@ -56,12 +56,15 @@ def create_app(config: Mapping | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
+    from core.identity.access import sign_in_before_csrf
     from core.identity.views import init_login_manager
     from core.web import select_locale
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True,
                      compare_type=True)
+    # Ahead of CSRFProtect's own hook: "sign in first" is the answer a stranger needs.
+    app.before_request(sign_in_before_csrf)
     csrf.init_app(app)
     init_rate_limits(app)
     babel.init_app(app, locale_selector=select_locale)
@@ -74,6 +77,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     # Import every domain's models so that one metadata describes the whole schema.
+    import airdrop.models  # noqa: F401
     import core.idempotency  # noqa: F401
     import geofence.models  # noqa: F401
     import merchant.models  # noqa: F401
@@ -126,10 +130,16 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_hooks(app: Flask) -> None:
+    headers = dict(SECURITY_HEADERS)
+    if app.config["HSTS_MAX_AGE_S"]:
+        # Only where the site is served over HTTPS (production's secure cookies): browsers then refuse
+        # plain HTTP to it, so a network attacker cannot strip TLS from the next visit.
+        headers["Strict-Transport-Security"] = f"max-age={app.config['HSTS_MAX_AGE_S']}"
+
     @app.after_request
     def security_headers(response):
         # add(), not setdefault(): no view sets these, and a lookup scans every header.
-        for key, value in SECURITY_HEADERS.items():
+        for key, value in headers.items():
             response.headers.add(key, value)
         if response.mimetype == "text/html":
             response.headers.add("Content-Security-Policy", CSP)
@@ -137,9 +147,11 @@ def register_hooks(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
+    from airdrop.last_fix import airdrop_cli
     from core.cli import accounts_cli, idempotency_cli
     from demo import demo_command
 
     app.cli.add_command(accounts_cli)
+    app.cli.add_command(airdrop_cli)
     app.cli.add_command(idempotency_cli)
     app.cli.add_command(demo_command)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
@@ -11,6 +12,7 @@ from core.db import db, utcnow
 from core.identity.access import roles_required
 from core.identity.models import Role
 from core.pagination import MAX_OFFSET
+from core.ratelimit import account_or_address, rate_limit
 from core.schemas import Float, Id, Integer, Length, OneOf, Range, StrictSchema
 from services import operations
 from services.models import Category, Status
@@ -82,6 +84,10 @@ class QueueItem(StrictSchema):
     assignee_id = Integer(allow_none=True)
 
 
+def report_limit() -> str:
+    return current_app.config["REPORT_RATE_LIMIT"]
+
+
 def _out(report, code: str | None = None) -> dict:
     code = code or db.session.get(Category, report.category_id).code
     return {"ref": report.ref, "service_code": code, "status": report.status.value,
@@ -103,6 +109,7 @@ class Nearby(MethodView):
 @blp.route("/reports")
 class Reports(MethodView):
     @roles_required(Role.RESIDENT)
+    @rate_limit(report_limit, key=account_or_address, scope="report")
     @blp.arguments(ReportIn())
     @blp.response(201, ReportOut)
     def post(self, data):

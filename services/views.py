@@ -14,7 +14,9 @@ from core.db import db, utcnow
 from core.forms import attempt, first_message
 from core.identity.access import roles_required
 from core.identity.models import Role
+from core.ratelimit import account_or_address, rate_limit
 from services import operations, rules
+from services.api import report_limit
 from services.forms import report_from_form
 from services.models import Category, Notification, Photo, ServiceRequest, Supporter, Verdict
 from services.operations import area_of
@@ -43,6 +45,7 @@ def choose():
 
 
 @web.route("/report/<code>", methods=["GET", "POST"])
+@rate_limit(report_limit, key=account_or_address, scope="report")  # one bucket with the API
 def report(code: str):
     category = operations.category_by_code(code)
     signed_in = current_user.is_authenticated

@@ -110,7 +110,7 @@ def test_the_coupon_code_keeps_rotating_offline_and_is_forgotten_at_sign_out(chr
         context.set_offline(False)
         assert first.split(":")[1] == str(coupon_id)
 
-        page.get_by_role("button", name="Sign out").click()
+        page.get_by_role("button", name="Sign out", exact=True).click()
         page.wait_for_load_state("networkidle")
         assert page.evaluate("localStorage.getItem('linli.keys')") is None
         context.close()

@@ -102,5 +102,6 @@ def test_signup_page_creates_a_resident_and_shows_errors_in_place(app, client):
     assert count(app, User) == 0
     good = client.post("/signup", data={"identifier": "13800138002", "password": "long enough pw",
                                         "display_name": "Grandpa Wu"})
-    assert good.status_code == 302
+    assert good.status_code == 302 and good.headers["Location"] == "/login"
+    client.post("/login", data={"identifier": "13800138002", "password": "long enough pw"})
     assert "Grandpa Wu" in client.get("/resident").get_data(as_text=True)

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from functools import wraps
 
+from flask import current_app, request
 from flask_login import current_user
 
 from core.extensions import CSRF_SCHEME, SESSION_SCHEME, login_manager
 from core.identity.models import Role
 from core.problems import Forbidden
+
+SIGN_IN_REQUIRED = "linli_sign_in_required"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def roles_required(*roles: Role):
@@ -26,6 +30,7 @@ def roles_required(*roles: Role):
             return view(*args, **kwargs)
 
         _document_security(wrapper)
+        setattr(wrapper, SIGN_IN_REQUIRED, True)
         return wrapper
 
     return decorator
@@ -44,3 +49,22 @@ def _document_security(wrapper) -> None:
 
 
 authenticated = roles_required()
+
+
+def _needs_sign_in(view, method: str) -> bool:
+    if getattr(view, SIGN_IN_REQUIRED, False):
+        return True
+    handler = getattr(getattr(view, "view_class", None), method.lower(), None)  # a MethodView's method
+    return bool(getattr(handler, SIGN_IN_REQUIRED, False))
+
+
+def sign_in_before_csrf():
+    """before_request, registered ahead of CSRFProtect: a stranger's POST to a route that needs an
+    account gets that route's 401 (or the sign-in page), not a CSRF 400 that would send a client
+    looking for a token it could not use anyway. Routes open to strangers keep their CSRF check."""
+    if request.method not in UNSAFE_METHODS or current_user.is_authenticated:
+        return None
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is not None and _needs_sign_in(view, request.method):
+        return login_manager.unauthorized()
+    return None

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from flask import current_app, request, session
+import hashlib
+import secrets
+
+from flask import after_this_request, current_app, request, session
 from flask.views import MethodView
 from flask_login import current_user, login_user, logout_user
 from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from core.db import utcnow
@@ -23,10 +27,11 @@ from core.identity.schemas import (
     PasswordChangeIn,
     PreferencesIn,
     SignUpIn,
+    SignUpOut,
     UserOut,
 )
 from core.pagination import SelectPage
-from core.ratelimit import rate_limit
+from core.ratelimit import failed, rate_limit
 
 blp = Blueprint("auth", __name__, url_prefix="/api", description="Accounts, sign-in and preferences")
 
@@ -35,15 +40,86 @@ def login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def login_account_limit() -> str:
+    return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
+
+
 def identifier_key() -> str:
-    # A second bucket per account, so one attacker rotating IPs still hits a wall; normalised,
-    # so "+86 138 0013 8000" and "13800138000" share it.
+    # Per account, so one attacker rotating addresses still hits a wall; normalised, so
+    # "+86 138 0013 8000" and "13800138000" share it; hashed, so Redis holds no address book.
     body = request.get_json(silent=True) if request.is_json else request.form
     raw = str(body.get("identifier") or "") if hasattr(body, "get") else ""
     try:
-        return f"ident:{normalize_identifier(raw).value}"
+        value = normalize_identifier(raw).value
     except BadIdentifier:
-        return f"ident:{raw.strip().lower()[:254]}"
+        value = raw.strip().lower()[:254]
+    return "ident:" + hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+# A browser that has signed in to an account before carries this signed cookie naming it, so
+# that strangers' failed attempts never lock its owner out on it (see LOGIN_RATE_LIMIT in README).
+DEVICE_COOKIE = "linli_device"
+DEVICE_MAX_AGE_S = 365 * 24 * 3600
+
+
+def _device_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="linli-known-device")
+
+
+def _known_device() -> str | None:
+    """The device's own id if this browser has signed in to the account now being tried."""
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if not raw:
+        return None
+    try:
+        device_id, account_key = _device_serializer().loads(raw, max_age=DEVICE_MAX_AGE_S)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    return device_id if account_key == identifier_key() else None
+
+
+def is_known_device() -> bool:
+    return _known_device() is not None
+
+
+def is_unknown_device() -> bool:
+    return _known_device() is None
+
+
+def device_key() -> str:
+    return f"device:{_known_device()}"
+
+
+def _remember_device(user: User) -> None:
+    account_key = "ident:" + hashlib.sha256(user.identifier.encode()).hexdigest()[:32]
+    value = _device_serializer().dumps([secrets.token_urlsafe(16), account_key])
+
+    @after_this_request
+    def set_cookie(response):
+        response.set_cookie(DEVICE_COOKIE, value, max_age=DEVICE_MAX_AGE_S, httponly=True, samesite="Lax",
+                            secure=current_app.config["SESSION_COOKIE_SECURE"])
+        return response
+
+
+def sign_in_limits(view):
+    """Slow the attacker, not the owner:
+    - per address, every attempt (LOGIN_RATE_LIMIT): one address is stopped quickly;
+    - per account, failed attempts only, from every address (LOGIN_ACCOUNT_RATE_LIMIT, set well above
+      the per-address one, so no single address can fill it): addresses rotated against one account
+      hit a wall, and the owner signing in from elsewhere is not locked out by one attacker;
+    - a browser that signed in to this account before is exempt from both and limited on its own
+      failures instead: even many addresses together cannot lock the owner out of their own phone."""
+    for limit in (rate_limit(login_limit, scope="login", exempt_when=is_known_device),
+                  rate_limit(login_account_limit, key=identifier_key, scope="login-account", deduct_when=failed,
+                             exempt_when=is_known_device),
+                  rate_limit(login_limit, key=device_key, scope="login-device", deduct_when=failed,
+                             exempt_when=is_unknown_device)):
+        view = limit(view)
+    return view
+
+
+SIGNED_UP = ("Your account is ready, unless this email address or mobile number was already registered. "
+             "Please sign in.")
 
 
 # Sign-in starts a fresh session, so the client gets its new CSRF token in this header.
@@ -53,7 +129,15 @@ CSRF_HEADER = "X-CSRFToken"
 def start_session(user: User, remember: bool = True) -> None:
     session.clear()  # no pre-login state (or fixated token) survives sign-in
     session.permanent = remember
-    login_user(signed_in.changed(user), remember=False)
+    login_user(signed_in.sign_in(user), remember=False)
+    _remember_device(user)
+
+
+def end_session() -> None:
+    """Sign this device out, on the server too: a copy of the cookie stops working."""
+    signed_in.sign_out()
+    logout_user()
+    session.clear()
 
 
 @blp.route("/auth/csrf")
@@ -69,18 +153,20 @@ class SignUp(MethodView):
     decorators = [rate_limit(login_limit, scope="signup")]
 
     @blp.arguments(SignUpIn())
-    @blp.response(201, UserOut)
+    @blp.response(202, SignUpOut)
     def post(self, data):
-        """Create a resident account and sign in"""
-        user = operations.sign_up_resident(**data)
-        start_session(user)
-        return user, 201, {CSRF_HEADER: generate_csrf()}
+        """Create a resident account, then sign in with it
+
+        The answer is the same whether or not the email address or mobile number was already
+        registered (sign-up does not tell who has an account): sign in next.
+        """
+        operations.sign_up_resident(**data)
+        return {"detail": SIGNED_UP}
 
 
 @blp.route("/auth/login")
 class Login(MethodView):
-    decorators = [rate_limit(login_limit, scope="login"),
-                  rate_limit(login_limit, key=identifier_key, scope="login-account")]
+    decorators = [sign_in_limits]
 
     @blp.arguments(LoginIn())
     @blp.response(200, UserOut)
@@ -95,9 +181,20 @@ class Login(MethodView):
 class Logout(MethodView):
     @blp.response(204)
     def post(self):
-        """Sign out of this device"""
-        logout_user()
-        session.clear()
+        """Sign out of this device (a copy of its session cookie stops working too)"""
+        end_session()
+
+
+@blp.route("/auth/logout/everywhere")
+class LogoutEverywhere(MethodView):
+    decorators = [authenticated]
+
+    @blp.response(204)
+    def post(self):
+        """Sign out of every device, this one included"""
+        user = signed_in.account(current_user)
+        signed_in.signed_out_elsewhere(user, operations.close_other_sessions(user))
+        end_session()
 
 
 @blp.route("/me")
@@ -117,17 +214,23 @@ class Me(MethodView):
         return signed_in.changed(user)
 
 
+def _account() -> str:
+    return f"user:{current_user.id}"
+
+
 @blp.route("/me/password")
 class MyPassword(MethodView):
-    decorators = [authenticated]
+    # Only wrong current passwords count: someone holding an unlocked phone cannot guess at leisure.
+    decorators = [rate_limit(login_limit, key=_account, scope="password-check", deduct_when=failed), authenticated]
 
     @blp.arguments(PasswordChangeIn())
     @blp.response(204)
     def post(self, data):
         """Change my password; other devices are signed out"""
-        user = operations.change_password(signed_in.account(current_user), current=data["current_password"],
-                                          new=data["new_password"])
-        login_user(signed_in.changed(user))
+        user = signed_in.account(current_user)
+        closed = operations.change_password(user, current=data["current_password"], new=data["new_password"],
+                                            keep_session=signed_in.current_session_id())
+        login_user(signed_in.signed_out_elsewhere(user, closed))
 
 
 @blp.route("/admin/accounts")

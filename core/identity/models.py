@@ -99,3 +99,17 @@ class User(AccountMixin, UserMixin, db.Model):
     revision: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class UserSession(db.Model):
+    """One signed-in device. The session cookie names it; signing out deletes it, so a copy of the
+    cookie stops working (core/identity/signed_in.py checks it on every request, through a cache)."""
+
+    __tablename__ = "user_session"
+
+    # A hash of the id the cookie carries: a leaked table names no usable session.
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Refreshed at most once a day, like the cookie; `accounts purge-sessions` drops the idle ones.
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

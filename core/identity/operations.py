@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+import secrets
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.db import db
-from core.identity.models import Department, Merchant, MerchantRole, Role, User
+from core.identity.models import Department, Merchant, MerchantRole, Role, User, UserSession
 from core.identity.passwords import hash_password, verify_password
 from core.identity.rules import N_, BadIdentifier, normalize_identifier, password_problems
 from core.problems import AlreadyRegistered, Conflict, InvalidCredentials, ValidationFailed
@@ -85,9 +87,17 @@ def create_account(*, role: Role, identifier: str, password: str, display_name: 
     return user
 
 
-def sign_up_resident(*, identifier: str, password: str, display_name: str, locale: str | None = None) -> User:
-    return create_account(role=Role.RESIDENT, identifier=identifier, password=password,
-                          display_name=display_name, locale=locale)
+def sign_up_resident(*, identifier: str, password: str, display_name: str,
+                     locale: str | None = None) -> User | None:
+    """A new resident account, or None if the identifier is taken (by anyone, staff and admins too).
+
+    The caller must answer both the same way: sign-up must not tell who has an account. The password
+    is hashed either way, so the time taken does not tell either."""
+    try:
+        return create_account(role=Role.RESIDENT, identifier=identifier, password=password,
+                              display_name=display_name, locale=locale)
+    except AlreadyRegistered:
+        return None
 
 
 def authenticate(identifier: str, password: str, *, now: datetime) -> User:
@@ -117,14 +127,62 @@ def update_preferences(user: User, *, display_name: str | None = None, locale: s
     return user
 
 
-def change_password(user: User, *, current: str, new: str) -> User:
+def session_hash(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def open_session(user: User, *, now: datetime) -> str:
+    """A new signed-in device: returns the id its session cookie carries."""
+    session_id = secrets.token_urlsafe(32)
+    db.session.add(UserSession(id_hash=session_hash(session_id), user_id=user.id, created_at=now, seen_at=now))
+    db.session.flush()
+    return session_id
+
+
+def close_session(session_id: str) -> None:
+    """Sign one device out: its cookie, and every copy of it, stops working."""
+    db.session.execute(delete(UserSession).where(UserSession.id_hash == session_hash(session_id)))
+
+
+def close_other_sessions(user: User, *, keep: str | None = None) -> list[str]:
+    """Sign the account out on every device (but `keep`); returns the closed sessions' hashes.
+
+    The session version moves too, so a cookie made before this table existed is refused as well."""
+    stmt = select(UserSession.id_hash).where(UserSession.user_id == user.id)
+    if keep:
+        stmt = stmt.where(UserSession.id_hash != session_hash(keep))
+    closed = list(db.session.scalars(stmt))
+    if closed:
+        db.session.execute(delete(UserSession).where(UserSession.id_hash.in_(closed)))
+    user.session_version = User.session_version + 1
+    user.revision = User.revision + 1
+    db.session.flush()
+    db.session.refresh(user, ["session_version", "revision"])
+    return closed
+
+
+def session_is_open(session_id: str, user_id: int, *, now: datetime) -> bool:
+    """Whether this device is still signed in; notes that it was seen (at most once a day)."""
+    id_hash = session_hash(session_id)
+    seen_at = db.session.scalar(select(UserSession.seen_at)
+                                .where(UserSession.id_hash == id_hash, UserSession.user_id == user_id))
+    if seen_at is None:
+        return False
+    if now - seen_at > timedelta(days=1):
+        db.session.execute(update(UserSession).where(UserSession.id_hash == id_hash).values(seen_at=now))
+    return True
+
+
+def forget_idle_sessions(*, now: datetime, idle: timedelta) -> int:
+    """Delete sessions not seen for `idle` (their cookies have expired anyway)."""
+    return db.session.execute(delete(UserSession).where(UserSession.seen_at < now - idle)).rowcount or 0
+
+
+def change_password(user: User, *, current: str, new: str, keep_session: str | None = None) -> list[str]:
+    """Set a new password; every other device is signed out. Returns the closed sessions' hashes."""
     ok, _ = verify_password(user.password_hash, current)
     if not ok:
         raise InvalidCredentials("The current password is wrong.", errors={"current_password": [N_("Wrong password.")]})
     _checked_password(new, user.identifier)
     user.password_hash = hash_password(new)
-    user.session_version += 1
-    # In SQL, not Python: two devices changing settings at once must both count.
-    user.revision = User.revision + 1
-    db.session.flush()
-    return user
+    return close_other_sessions(user, keep=keep_session)

@@ -15,6 +15,10 @@ class SignUpIn(StrictSchema):
     locale = fields.String(validate=OneOf(["en", "zh"]))
 
 
+class SignUpOut(StrictSchema):
+    detail = fields.String(metadata={"description": "What to do next: sign in"})
+
+
 class LoginIn(StrictSchema):
     identifier = fields.String(required=True, validate=Length(min=3, max=254))
     password = fields.String(required=True, load_only=True, validate=Length(max=128))

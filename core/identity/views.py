@@ -2,29 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, logout_user
+from flask_login import current_user
 
 from core.db import utcnow
 from core.forms import attempt
 from core.identity import operations, signed_in
-from core.identity.api import identifier_key, login_limit, start_session
+from core.identity.access import authenticated
+from core.identity.api import end_session, login_limit, sign_in_limits, start_session
 from core.ratelimit import rate_limit
+from core.redirects import same_site_path
 
 web = Blueprint("identity", __name__)
 
 
-def _safe_next(target: str | None) -> str | None:
-    # Only same-site paths: an open redirect would turn our sign-in page into a phishing tool.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
-
-
 @web.route("/login", methods=["GET", "POST"])
-@rate_limit(login_limit, scope="login")
-@rate_limit(login_limit, key=identifier_key, scope="login-account")
+@sign_in_limits
 def login():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(url_for("core.home"))
@@ -36,7 +30,7 @@ def login():
             error = _("The account or the password is wrong.")
         else:
             start_session(user, remember=True)
-            return redirect(_safe_next(request.args.get("next")) or url_for("core.home"))
+            return redirect(same_site_path(request.args.get("next")) or url_for("core.home"))
     status = 401 if error else 200
     return render_template("identity/login.html", error=error,
                            identifier=request.form.get("identifier", "")), status
@@ -48,20 +42,31 @@ def signup():
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         form = request.form
-        user, errors = attempt(lambda: operations.sign_up_resident(
+        _created, errors = attempt(lambda: operations.sign_up_resident(
             identifier=form.get("identifier", ""), password=form.get("password", ""),
             display_name=form.get("display_name", "").strip() or _("Neighbour"),
             locale=request.cookies.get("linli_lang")))
-        if user is not None:
-            start_session(user)
-            return redirect(url_for("core.home"))
+        if not errors:
+            # The same answer whether or not the identifier was taken: sign-up tells nobody who has an account.
+            flash(_("Your account is ready, unless this email address or mobile number was already registered. "
+                    "Please sign in."))
+            return redirect(url_for("identity.login"))
     return render_template("identity/signup.html", errors=errors, form=request.form), (422 if errors else 200)
 
 
 @web.post("/logout")
 def logout():
-    logout_user()
-    session.clear()
+    end_session()
+    return redirect(url_for("identity.login"))
+
+
+@web.post("/logout/everywhere")
+@authenticated
+def logout_everywhere():
+    user = signed_in.account(current_user)
+    signed_in.signed_out_elsewhere(user, operations.close_other_sessions(user))
+    end_session()
+    flash(_("You are signed out on every device."))
     return redirect(url_for("identity.login"))
 
 
