@@ -121,6 +121,106 @@ def test_known_names_are_translated_and_other_text_is_shown_as_typed(app):
     assert not raw_markers(shown) and ESCAPED in shown and TEMPLATE in shown
 
 
+# --- 2. free text refuses markup, finished or not -------------------------------------------
+
+@pytest.mark.parametrize("text", [UNTERMINATED, "<a", "x <b", "</p", "<!--", "<!doctype html", "<?php", REFRESH,
+                                  "<svg/onload=alert(1)>", "hello <Meta http-equiv=refresh"])
+def test_markup_is_refused_even_unterminated(text):
+    with pytest.raises(rules.RuleError):
+        rules.clean_description(text)
+    spec = rules.QuestionSpec("q", "Prompt", "string", True)
+    assert rules.clean_answers([spec], {"q": text})[1] == {"q": [rules.NO_HTML]}
+    with pytest.raises(rules.RuleError):
+        rules.clean_location(None, None, text)
+
+
+@pytest.mark.parametrize("text", ["a < b", "3<5 m", "I <3 this street", "< 10 m from the gate", "x<=y", "<",
+                                  "＜script＞", "&lt;b&gt;", "<1 hour", "<ä"])
+def test_text_with_a_lone_angle_bracket_is_plain_text(text):
+    assert rules.clean_description(text) == text.strip()
+
+
+@pytest.fixture
+def work(app, make_user):
+    """A department with a category, its staff, a resident and an open report of theirs (ids)."""
+    with app.app_context():
+        department = Department(name="Free text")
+        db.session.add(department)
+        db.session.flush()
+        db.session.add(Category(code="freetext", name="Free text", department_id=department.id, sla_hours=24))
+        db.session.add(Category(code="freetext2", name="Free text 2", department_id=department.id, sla_hours=24))
+        db.session.flush()
+        category = db.session.query(Category).filter_by(code="freetext2").one()
+        db.session.add(Question(category_id=category.id, code="what", prompt="What?",
+                                datatype=QuestionType.TEXT, required=False))
+        staff = make_user(Role.STAFF, department_id=department.id)
+        resident = make_user(Role.RESIDENT)
+        report = operations.file_report(operations.NewReport("freetext", "Dark lamp", address="Gate 3",
+                                                             reporter_id=resident.id), now=utcnow())
+        db.session.commit()
+        return {"staff": staff.id, "resident": resident.identifier, "resident_id": resident.id, "ref": report.ref}
+
+
+def _refused(action) -> dict:
+    with pytest.raises(ValidationFailed) as refused:
+        action()
+    db.session.rollback()
+    return refused.value.errors
+
+
+def test_every_free_text_refuses_markup(app, work):
+    from core.identity.models import User
+
+    now = utcnow()
+    with app.app_context():
+        staff = db.session.get(User, work["staff"])
+        report = operations.by_ref(work["ref"])
+        new = dict(category_code="freetext2", description="Dark lamp", address="Gate 3",
+                   reporter_id=work["resident_id"])
+        assert "description" in _refused(lambda: operations.file_report(
+            operations.NewReport(**{**new, "description": UNTERMINATED}), now=now))
+        assert "address" in _refused(lambda: operations.file_report(
+            operations.NewReport(**{**new, "address": "<b"}), now=now))
+        assert "attribute[what]" in _refused(lambda: operations.file_report(
+            operations.NewReport(**new, answers={"what": UNTERMINATED}), now=now))
+        assert "name" in _refused(lambda: operations.file_report(
+            operations.NewReport(**new, channel=Channel.PHONE, filed_by_id=staff.id, contact={"name": "<i"}),
+            now=now))
+        report = operations.by_ref(work["ref"])
+        assert "note" in _refused(lambda: operations.add_note(report, staff, UNTERMINATED, True, now))
+        report = operations.by_ref(work["ref"])
+        assert "note" in _refused(lambda: operations.change_status(report, staff, Status.IN_PROGRESS, "<!--", True,
+                                                                   now))
+        report = operations.by_ref(work["ref"])
+        errors = _refused(lambda: operations.close(report, staff, resolution=Resolution.NOT_OURS, note=UNTERMINATED,
+                                                   after_photos=[], duplicate_of=None, referral="<a href=//x",
+                                                   now=now))
+        assert errors["note"] == [rules.NO_HTML] and errors["referral"] == [rules.NO_HTML]
+        # Nothing was written; a plain note with a lone "<" is fine.
+        report = operations.by_ref(work["ref"])
+        assert [e.kind for e in operations.timeline(report, public_only=False)] == ["received"]
+        operations.add_note(report, staff, "Lamp < 2 m from the gate", True, now)
+        db.session.commit()
+
+
+def test_a_dispute_refuses_markup_in_its_comment(app, work):
+    now = utcnow()
+    with app.app_context():
+        report = operations.by_ref(work["ref"])
+        report.status, report.resolution, report.closed_at = Status.RESOLVED, Resolution.FIXED, now
+        db.session.commit()
+        report = operations.by_ref(work["ref"])
+        assert "comment" in _refused(lambda: operations.judge(report, work["resident_id"], confirmed=False,
+                                                              comment=UNTERMINATED, now=now))
+
+
+def test_pages_refuse_an_unterminated_tag_in_a_description(app, work):
+    client = login(app, work["resident"])
+    page = client.post("/report/freetext", data={"description": UNTERMINATED, "address": "Gate 3"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422 and not raw_markers(html) and "&lt;meta http-equiv=&#34;refresh&#34;" in html
+
+
 # --- 3. admin-entered prompts and choices are escaped where residents and staff read them ------
 
 def test_admin_entered_prompts_and_choices_render_escaped(app, signed_in, make_department):
