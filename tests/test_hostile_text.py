@@ -262,3 +262,175 @@ def test_admin_entered_prompts_and_choices_render_escaped(app, signed_in, make_d
     assert ESCAPED in pages["public track"].get_data(as_text=True)  # the category's name
 
 
+# --- 4. every page, every role, hostile text in every field -----------------------------------
+
+def _hostile_district(app, make_user, make_fence) -> dict:
+    """The demo district, plus a department, category, shop, campaign, fence, key, accounts and
+    two reports whose every text field holds the payload (written straight to the database, as
+    data from before a rule, an import or another client would be)."""
+    from core.config import district_tz
+    from demo.district import load_demo
+    from merchant.claims import claim
+    from merchant.models import Campaign, CampaignStatus, CampaignTarget, DiscountKind
+
+    now = utcnow()
+    with app.app_context():
+        load_demo(now=now)
+        department = Department(name=hostile("department", 120))
+        merchant = Merchant(name=hostile("merchant", 120), address=hostile("shop address", 255),
+                            opening_hours=hostile("opening hours", 255), tags=[hostile("shop tag")],
+                            lat=CENTRE[0], lon=CENTRE[1])
+        db.session.add_all([department, merchant])
+        db.session.flush()
+        fence = make_fence(name=hostile("fence", 120))
+        category = Category(code="hostile", name=hostile("category", 120), group=hostile("group", 80),
+                            description=hostile("category description"), keywords=[hostile("keyword")],
+                            icon=hostile("icon", 40), department_id=department.id, sla_hours=24,
+                            allow_anonymous=True)
+        db.session.add(category)
+        db.session.flush()
+        choices = [{"key": "a", "name": hostile("choice", 120)}, {"key": IMAGE, "name": TEMPLATE}]
+        for position, (code, datatype) in enumerate((("say", QuestionType.STRING), ("tell", QuestionType.TEXT),
+                                                     ("pick", QuestionType.SINGLE), ("many", QuestionType.MULTI))):
+            db.session.add(Question(category_id=category.id, code=code, prompt=hostile("prompt", 255),
+                                    datatype=datatype, position=position,
+                                    choices=choices if datatype in (QuestionType.SINGLE, QuestionType.MULTI) else []))
+        people = {
+            "resident": make_user(Role.RESIDENT, display_name=hostile("person", 80)),
+            "owner": make_user(Role.MERCHANT, merchant_id=merchant.id, display_name=hostile("person", 80)),
+            "cashier": make_user(Role.MERCHANT, merchant_id=merchant.id, merchant_role=MerchantRole.CASHIER,
+                                 display_name=hostile("person", 80)),
+            "staff": make_user(Role.STAFF, department_id=department.id, display_name=hostile("person", 80)),
+            "admin": make_user(Role.ADMIN, display_name=hostile("person", 80)),
+        }
+        resident, staff = people["resident"], people["staff"]
+        campaign = Campaign(merchant_id=merchant.id, title=hostile("campaign", 120),
+                            description=hostile("campaign description"),
+                            discount_kind=DiscountKind.AMOUNT, amount_off_cents=500, min_spend_cents=0,
+                            starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=30),
+                            coupon_valid_s=7 * 24 * 3600, inventory_total=50, remaining=50, per_resident_limit=1,
+                            status=CampaignStatus.PUBLISHED, tags=[hostile("campaign tag")], airdrop_windows=[])
+        db.session.add(campaign)
+        db.session.flush()
+        db.session.add(CampaignTarget(campaign_id=campaign.id, fence_id=fence.id))
+        tz = district_tz()
+        coupon = claim(resident_id=resident.id, campaign=campaign, fence_id=fence.id, now=now,
+                       local_day=now.astimezone(tz).date(), daily_budget=5, tz=tz)
+        db.session.add(ApiKey(name=hostile("key", 120), prefix="hostile1", key_hash="0" * 64, created_at=now))
+
+        answers = {"say": hostile("answer"), "tell": hostile("answer"), "pick": IMAGE,
+                   "many": ["a", IMAGE, hostile("stale choice")]}
+        reports = []
+        for resolved in (False, True):
+            report = ServiceRequest(
+                ref=rules.new_ref(), category_id=category.id, department_id=department.id,
+                description=hostile("description"),
+                lat=CENTRE[0], lon=CENTRE[1], address=hostile("address", 255), area_fence_id=fence.id,
+                answers=answers, channel=Channel.PHONE, reporter_id=resident.id,
+                contact={"name": hostile("contact"), "phone": hostile("phone")}, filed_by_id=staff.id,
+                assignee_id=staff.id, status=Status.RESOLVED if resolved else Status.IN_PROGRESS,
+                resolution=Resolution.NOT_OURS if resolved else None,
+                resolution_note=hostile("resolution note") if resolved else "",
+                referral=hostile("referral", 255) if resolved else "", created_at=now - timedelta(days=2),
+                expected_at=now - timedelta(days=1), acknowledged_at=now - timedelta(days=2),
+                closed_at=now - timedelta(hours=1) if resolved else None, updated_at=now, reopened=not resolved)
+            db.session.add(report)
+            db.session.flush()
+            for kind, public, actor in (("received", True, resident.id), ("assigned", False, staff.id),
+                                        ("note", True, staff.id), ("note", False, staff.id),
+                                        ("disputed", True, resident.id)):
+                db.session.add(Event(request_id=report.id, at=now - timedelta(days=1), actor_id=actor, kind=kind,
+                                     note=hostile("public note" if public else "internal note"), public=public,
+                                     detail={"assignee": hostile("assignee"), "resolution": hostile("kind")}))
+            db.session.add(Notification(user_id=resident.id, request_id=report.id, kind="note",
+                                        status=report.status, created_at=now))
+            reports.append(report)
+        db.session.add(Event(request_id=reports[1].id, at=now - timedelta(hours=1), actor_id=staff.id,
+                             kind="resolved", status=Status.RESOLVED, note=hostile("close note"),
+                             public=True, detail={"resolution": "not_ours", "referral": hostile("referral")}))
+        db.session.add(Verdict(request_id=reports[0].id, user_id=resident.id, round=1, confirmed=False,
+                               comment=hostile("comment"), at=now))
+        db.session.commit()
+        return {"people": {role: user.identifier for role, user in people.items()},
+                "resident": resident.identifier, "refs": [r.ref for r in reports], "coupon_id": coupon.id,
+                "campaign_id": campaign.id, "category_id": category.id, "fence_id": fence.id}
+
+
+SKIP = {"static", "core.vendor", "core.service_worker", "reports.photo",
+        "till_pages.feed"}  # an endless event stream
+
+
+def _urls(app, seeded: dict) -> list[str]:
+    values = {"code": ["hostile"], "ref": seeded["refs"], "service_request_id": seeded["refs"],
+              "service_code": ["hostile"], "coupon_id": [seeded["coupon_id"]],
+              "campaign_id": [seeded["campaign_id"]], "fmt": ["json", "xml"], "rest": ["nothing-here"]}
+    urls = []
+    with app.test_request_context():
+        from flask import url_for
+
+        for rule in app.url_map.iter_rules():
+            if "GET" not in rule.methods or rule.endpoint in SKIP:
+                continue
+            names = sorted(rule.arguments)
+            missing = [n for n in names if n not in values]
+            assert not missing, f"no value to fill {missing} of {rule.rule}: add one to this test"
+            for combination in itertools.product(*(values[n] for n in names)):
+                urls.append(url_for(rule.endpoint, **dict(zip(names, combination, strict=True))))
+        urls += [url_for("assisted.find", who=seeded["resident"]), url_for("work.assisted", category="hostile"),
+                 url_for("work.queue", category=seeded["category_id"], area=seeded["fence_id"]),
+                 url_for("open311.requests_", fmt="xml", service_code="hostile"),
+                 url_for("till_pages.dashboard", period="30d")]
+    return sorted(set(urls))
+
+
+def test_every_page_of_every_role_escapes_hostile_text(app, make_user, make_fence):
+    started = time.monotonic()
+    seeded = _hostile_district(app, make_user, make_fence)
+    clients = {"anonymous": app.test_client(), **{role: login(app, identifier)
+                                                  for role, identifier in seeded["people"].items()}}
+    urls = _urls(app, seeded)
+    problems, pages = [], {}
+    for role, client in clients.items():
+        for url in urls:
+            response = client.get(url)
+            body = response.get_data(as_text=True)
+            if response.status_code >= 500:
+                problems.append(f"{role} {url}: {response.status_code}")
+            if response.mimetype in ("text/html", "text/xml", "application/xml"):
+                if found := raw_markers(body):
+                    problems.append(f"{role} {url}: raw {found}")
+                pages[(role, url)] = body
+    assert not problems, "\n".join(problems)
+    # The payload did reach the pages that show these fields (so the checks above checked something).
+    open_ref, resolved_ref = seeded["refs"]
+    expected = {
+        ("staff", f"/staff/requests/{open_ref}"): {"description", "address", "category", "prompt", "choice",
+                                                   "answer", "stale choice", "contact", "phone", "public note",
+                                                   "internal note", "person"},
+        ("staff", "/staff/queue"): {"description", "category", "person"},
+        ("staff", f"/staff/coupons?who={seeded['resident']}"): {"person", "campaign", "merchant"},
+        ("staff", "/staff/assisted?category=hostile"): {"category", "group", "prompt", "choice"},
+        ("admin", f"/staff/requests/{resolved_ref}"): {"description", "close note", "public note", "internal note"},
+        ("resident", f"/r/{resolved_ref}"): {"description", "address", "category", "referral", "close note",
+                                              "public note"},
+        ("resident", "/my/reports"): {"category"},
+        ("resident", f"/wallet/coupons/{seeded['coupon_id']}"): {"campaign", "merchant"},
+        ("resident", "/wallet"): {"campaign", "merchant"},
+        ("owner", "/merchant/campaigns"): {"campaign"},
+        ("owner", f"/merchant/campaigns/{seeded['campaign_id']}"): {"campaign", "campaign description"},
+        ("cashier", "/merchant/till"): {"person"},
+        ("admin", "/admin/catalogue"): {"category", "department"},
+        ("admin", "/admin/catalogue/hostile"): {"category", "category description", "group", "prompt", "choice",
+                                                "department", "keyword", "icon"},
+        ("admin", "/admin/accounts"): {"person"},
+        ("admin", "/admin/fences"): {"fence"},
+        ("admin", "/admin/open311-keys"): {"key"},
+        ("anonymous", f"/r/{open_ref}"): {"description", "address", "category", "public note"},
+        ("anonymous", "/report/hostile"): {"category", "prompt", "choice"},
+        ("anonymous", "/ranking"): {"department"},
+        ("anonymous", "/airdrops"): {"fence", "merchant", "campaign"},
+    }
+    missing = {page: sorted(tags - {t for t in tags if shows(t, pages[page])}) for page, tags in expected.items()}
+    assert not {page: tags for page, tags in missing.items() if tags}, missing
+    assert not shows("internal note", pages[("anonymous", f"/r/{open_ref}")])
+    assert time.monotonic() - started < 60
