@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from sqlalchemy import select
 
+from airdrop import operations
 from airdrop.api import airdrop_settings
 from core.db import db, utcnow
-from geofence import operations
 from geofence.models import Fence
 
 web = Blueprint("airdrop_pages", __name__)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from flask_babel import format_datetime, format_timedelta
@@ -45,6 +46,29 @@ def countdown(dt: datetime) -> str:
     return format_timedelta(dt - utcnow(), add_direction=True, granularity="minute", threshold=0.9)
 
 
-def register(app) -> None:
-    app.jinja_env.filters.update(yuan=yuan, when=when, countdown=countdown)
+def known_names(literals: Iterable[str]):
+    """The `known` filter: a name that ships with Linli in the reader's language, any other text as typed.
+
+    Names in the database (categories, departments, question prompts and choices...) are data: an
+    admin, a merchant or a resident typed them, and data is never passed through gettext. (In a
+    template, `_(x)` returns Markup, so a name holding "<meta http-equiv=refresh ...>" would reach
+    the page raw, and one holding "%(x)s" would break it.) Only the names the demo district ships,
+    fixed literals marked with N_ and translated in the catalogue, are translated: the stored text
+    is the key, the literal is what gettext sees. Anything else comes back unchanged as plain str,
+    which autoescape escapes like every other piece of data.
+    """
+    translatable = {literal: literal for literal in literals}
+
+    def known(value) -> str:
+        if value is None:
+            return ""
+        text = str.__str__(value) if isinstance(value, str) else str(value)  # never Markup
+        literal = translatable.get(text)
+        return _(literal) if literal is not None else text
+
+    return known
+
+
+def register(app, *, names: Iterable[str] = ()) -> None:
+    app.jinja_env.filters.update(yuan=yuan, when=when, countdown=countdown, known=known_names(names))
     app.jinja_env.globals.update(discount_text=discount_text, field_messages=messages_of)

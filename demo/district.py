@@ -60,6 +60,21 @@ QUESTIONS = {
                   ("large", N_("Wider than a bicycle wheel"))])],
 }
 
+
+def _translated_names() -> frozenset[str]:
+    """Every name above that pages show in the reader's language (core.formatting.known_names)."""
+    names = set(DEPARTMENTS)
+    for _code, name, group, *_rest in CATEGORIES:
+        names.update((name, group))
+    for questions in QUESTIONS.values():
+        for _code, prompt, _type, _required, choices in questions:
+            names.add(prompt)
+            names.update(name for _key, name in choices)
+    return frozenset(names)
+
+
+TRANSLATED_NAMES = _translated_names()
+
 EVENINGS = [{"days": [0, 1, 2, 3, 4], "start": "18:00", "end": "21:00"},
             {"days": [5, 6], "start": "10:00", "end": "21:00"}]
 LATE = [{"days": [0, 1, 2, 3, 4, 5, 6], "start": "20:00", "end": "02:00"}]

@@ -51,8 +51,15 @@ def create_app(config: Mapping | None = None) -> Flask:
     register_blueprints(app)
     register_hooks(app)
     register_cli(app)
-    formatting.register(app)
+    formatting.register(app, names=translated_names())
     return app
+
+
+def translated_names() -> frozenset[str]:
+    """The names that ship with Linli (the demo district's), the only data shown translated."""
+    from demo.district import TRANSLATED_NAMES
+
+    return TRANSLATED_NAMES
 
 
 def register_extensions(app: Flask) -> None:

@@ -80,6 +80,9 @@ def file_report(new: NewReport, *, now: datetime, area_of=None) -> ServiceReques
         errors[exc.field] = [exc.message]
     answers, answer_errors = rules.clean_answers(specs(questions_of(category.id)), new.answers or {})
     errors.update({f"attribute[{k}]": v for k, v in answer_errors.items()})
+    for key, value in (new.contact or {}).items():
+        if isinstance(value, str) and not rules.plain_text(value):
+            errors[key] = [rules.NO_HTML]
     if new.reporter_id is None and new.channel is Channel.APP and not category.allow_anonymous:
         errors["reporter"] = ["Sign in to report this kind of problem."]
     if len(new.photos) > rules.MAX_PHOTOS:
@@ -214,21 +217,29 @@ def _set_status(report: ServiceRequest, staff: User, target: Status, note: str, 
     _notify(report, "status", now)
 
 
+def _note(text: str | None, field: str = "note", *, limit: int = rules.MAX_DESCRIPTION) -> str:
+    try:
+        return rules.clean_text(field, text, limit=limit)
+    except rules.RuleError as exc:
+        raise ValidationFailed("Not saved; see errors.", errors={exc.field: [exc.message]}) from None
+
+
 def change_status(report: ServiceRequest, staff: User, target: Status, note: str, public: bool,
                   now: datetime) -> None:
     _staff_of(report, staff)
     _open(report)
     if not rules.can_move(report.status.value, target.value):
         raise Conflict(f"A report that is {report.status.value} cannot become {target.value} this way.")
-    _set_status(report, staff, target, note, public, now)
+    _set_status(report, staff, target, _note(note), public, now)
 
 
 def add_note(report: ServiceRequest, staff: User, note: str, public: bool, now: datetime) -> None:
     _staff_of(report, staff)
-    if not note.strip():
+    note = _note(note)
+    if not note:
         raise ValidationFailed("Write a note.", errors={"note": ["Required."]})
     report.updated_at = now
-    _event(report, "note", now=now, actor_id=staff.id, note=note.strip(), public=public)
+    _event(report, "note", now=now, actor_id=staff.id, note=note, public=public)
     if public:
         _notify(report, "note", now)
 
@@ -239,10 +250,13 @@ def close(report: ServiceRequest, staff: User, *, resolution: Resolution, note: 
     _staff_of(report, staff)
     _open(report)
     errors: dict[str, list[str]] = {}
+    for field_name, text, limit in (("note", note, rules.MAX_DESCRIPTION), ("referral", referral, 255)):
+        try:
+            rules.clean_text(field_name, text, limit=limit)
+        except rules.RuleError as exc:
+            errors[exc.field] = [exc.message]
     if not (note or "").strip():
         errors["note"] = ["Say what was done."]
-    elif nh3_free(note) is False:
-        errors["note"] = ["Plain text only, please: no HTML."]
     if not after_photos:
         errors["photos"] = ["Add at least one photo taken on site."]
     encoded = []
@@ -276,14 +290,6 @@ def close(report: ServiceRequest, staff: User, *, resolution: Resolution, note: 
     _notify(report, "resolved", now)
 
 
-def nh3_free(text: str) -> bool:
-    try:
-        rules.clean_description(text)
-    except rules.RuleError:
-        return False
-    return True
-
-
 # --- residents judge the fix -----------------------------------------------------------------
 
 def may_judge(report: ServiceRequest, user_id: int) -> bool:
@@ -297,11 +303,9 @@ def judge(report: ServiceRequest, user_id: int, *, confirmed: bool, comment: str
         raise Forbidden("Only the people who reported this or said \"me too\" can judge the fix.")
     if not rules.can_judge(status=report.status.value, closed_at=report.closed_at, now=now):
         raise Conflict("This report can be judged for 14 days after it is resolved.")
-    comment = (comment or "").strip()
+    comment = _note(comment, "comment")
     if not confirmed and not comment:
         raise ValidationFailed("Say what is still wrong.", errors={"comment": ["Required for a dispute."]})
-    if comment and not nh3_free(comment):
-        raise ValidationFailed("Plain text only, please.", errors={"comment": ["No HTML."]})
     added = db.session.execute(upsert(Verdict).values(request_id=report.id, user_id=user_id, round=report.round,
                                                       confirmed=confirmed, comment=comment, at=now)
                                .on_conflict_do_nothing().returning(Verdict.user_id)).scalar_one_or_none()

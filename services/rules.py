@@ -13,8 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import nh3
 from flask_babel import lazy_gettext as _l
+
+from core.identity.rules import N_
 
 MAX_DESCRIPTION = 4000
 MAX_ADDRESS = 255
@@ -33,6 +34,26 @@ STATUS_LABELS = {RECEIVED: _l("Received"), ACKNOWLEDGED: _l("Acknowledged"), IN_
                  RESOLVED: _l("Resolved")}
 RESOLUTION_LABELS = {"fixed": _l("Fixed"), "duplicate": _l("Duplicate of another report"),
                      "not_ours": _l("Not ours: passed on"), "not_found": _l("Could not be found")}
+
+
+# What an HTML parser reads as the start of markup (WHATWG HTML, "tag open state"): "<" followed
+# by an ASCII letter (a start tag), "/" (an end tag), "!" (a comment, doctype or CDATA section) or
+# "?" (a processing instruction, read as a bogus comment). Every other "<" ("a < b", "<3", "<=",
+# "< 5 m") is text to every parser, so residents can still write it.
+#
+# nh3.is_html (ammonia) tokenises the text and reports the tags it finds; a tag cut off by the end
+# of the text is dropped by the tokeniser, so '<meta http-equiv="refresh" content="0;url=//x"'
+# passed, although a page that shows the text goes on after it and the browser finishes the tag
+# there. This rule does not parse: it refuses what could begin markup anywhere, finished or not.
+# Pages escape on output all the same (every template autoescapes data); refusing here keeps
+# markup out of what other systems read too (Open311 clients, exports, notifications).
+MARKUP = re.compile(r"<[A-Za-z/!?]")
+NO_HTML = N_("Plain text only, please: no HTML.")
+
+
+def plain_text(value: str) -> bool:
+    """True unless the text holds something an HTML parser would read as markup (see MARKUP)."""
+    return MARKUP.search(value) is None
 
 
 class RuleError(ValueError):
@@ -59,8 +80,19 @@ def clean_description(text: str | None, *, required: bool = True) -> str:
         raise RuleError("description", "Describe the problem.")
     if len(value) > MAX_DESCRIPTION:
         raise RuleError("description", f"At most {MAX_DESCRIPTION} characters.")
-    if nh3.is_html(value):
-        raise RuleError("description", "Plain text only, please: no HTML.")
+    if not plain_text(value):
+        raise RuleError("description", NO_HTML)
+    return value
+
+
+def clean_text(field: str, text: str | None, *, limit: int = MAX_DESCRIPTION) -> str:
+    """Any other free text (a note, a comment, a referral, a contact): stripped, at most `limit`
+    characters, plain text; empty is allowed (the caller says when it is required)."""
+    value = (text or "").strip()
+    if len(value) > limit:
+        raise RuleError(field, f"At most {limit} characters.")
+    if not plain_text(value):
+        raise RuleError(field, NO_HTML)
     return value
 
 
@@ -69,6 +101,8 @@ def clean_location(lat, lon, address: str | None) -> tuple[float | None, float |
     address = (address or "").strip()
     if len(address) > MAX_ADDRESS:
         raise RuleError("address", f"At most {MAX_ADDRESS} characters.")
+    if not plain_text(address):
+        raise RuleError("address", NO_HTML)
     if (lat is None) != (lon is None):
         raise RuleError("lat", "Give both latitude and longitude, or neither.")
     if lat is not None:
@@ -151,8 +185,8 @@ def _answer(q: QuestionSpec, value):
         limit = 255 if q.datatype == "string" else MAX_DESCRIPTION
         if not isinstance(value, str) or len(value) > limit:
             raise ValueError(f"Text of at most {limit} characters.")
-        if nh3.is_html(value):
-            raise ValueError("Plain text only, please: no HTML.")
+        if not plain_text(value):
+            raise ValueError(NO_HTML)
         return value.strip()
     if q.datatype == "number":
         if isinstance(value, bool):
