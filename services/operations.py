@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 
 from core.db import db, upsert
 from core.identity.models import Department, Role, User
+from core.identity.rules import N_
 from core.problems import Conflict, Forbidden, NotFound, ValidationFailed
 from geofence.rules import haversine_m
 from services import photos, rules
@@ -84,9 +85,9 @@ def file_report(new: NewReport, *, now: datetime, area_of=None) -> ServiceReques
         if isinstance(value, str) and not rules.plain_text(value):
             errors[key] = [rules.NO_HTML]
     if new.reporter_id is None and new.channel is Channel.APP and not category.allow_anonymous:
-        errors["reporter"] = ["Sign in to report this kind of problem."]
+        errors["reporter"] = [N_("Please sign in to report this kind of problem.")]
     if len(new.photos) > rules.MAX_PHOTOS:
-        errors["photos"] = [f"At most {rules.MAX_PHOTOS} photos."]
+        errors["photos"] = [N_("Please add at most three photos.")]
     encoded = []
     for data in new.photos[:rules.MAX_PHOTOS]:
         try:
@@ -237,7 +238,7 @@ def add_note(report: ServiceRequest, staff: User, note: str, public: bool, now: 
     _staff_of(report, staff)
     note = _note(note)
     if not note:
-        raise ValidationFailed("Write a note.", errors={"note": ["Required."]})
+        raise ValidationFailed("Write a note.", errors={"note": [N_("Please write a note.")]})
     report.updated_at = now
     _event(report, "note", now=now, actor_id=staff.id, note=note, public=public)
     if public:
@@ -256,9 +257,9 @@ def close(report: ServiceRequest, staff: User, *, resolution: Resolution, note: 
         except rules.RuleError as exc:
             errors[exc.field] = [exc.message]
     if not (note or "").strip():
-        errors["note"] = ["Say what was done."]
+        errors["note"] = [N_("Please say what was done.")]
     if not after_photos:
-        errors["photos"] = ["Add at least one photo taken on site."]
+        errors["photos"] = [N_("Please add at least one photo taken on site.")]
     encoded = []
     for data in after_photos[:rules.MAX_PHOTOS]:
         try:
@@ -270,9 +271,9 @@ def close(report: ServiceRequest, staff: User, *, resolution: Resolution, note: 
         original = db.session.scalar(select(ServiceRequest).where(
             ServiceRequest.ref == rules.normalize_ref(duplicate_of or "")))
         if original is None or original.id == report.id:
-            errors["duplicate_of"] = ["Give the reference of the report this one repeats."]
+            errors["duplicate_of"] = [N_("Please give the reference of the report this one repeats.")]
     if resolution is Resolution.NOT_OURS and not (referral or "").strip():
-        errors["referral"] = ["Say who handles it instead."]
+        errors["referral"] = [N_("Please say who handles it instead.")]
     if errors:
         raise ValidationFailed("The work order was not closed; see errors.", errors=errors)
     for content, width, height in encoded:
@@ -305,7 +306,7 @@ def judge(report: ServiceRequest, user_id: int, *, confirmed: bool, comment: str
         raise Conflict("This report can be judged for 14 days after it is resolved.")
     comment = _note(comment, "comment")
     if not confirmed and not comment:
-        raise ValidationFailed("Say what is still wrong.", errors={"comment": ["Required for a dispute."]})
+        raise ValidationFailed("Say what is still wrong.", errors={"comment": [N_("Please say what is still wrong.")]})
     added = db.session.execute(upsert(Verdict).values(request_id=report.id, user_id=user_id, round=report.round,
                                                       confirmed=confirmed, comment=comment, at=now)
                                .on_conflict_do_nothing().returning(Verdict.user_id)).scalar_one_or_none()

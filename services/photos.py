@@ -13,6 +13,8 @@ import warnings
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from core.identity.rules import N_
+
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
 MAX_BYTES = 8 * 1024 * 1024
 # Checked from the header, before anything is decoded. A phone photo is a JPEG of at most 12-16
@@ -31,15 +33,15 @@ class BadPhoto(ValueError):
 def reencode(data: bytes) -> tuple[bytes, int, int]:
     """(JPEG bytes without metadata, width, height); BadPhoto for anything that is not a photo."""
     if len(data) > MAX_BYTES:
-        raise BadPhoto(f"A photo may be at most {MAX_BYTES // (1024 * 1024)} MB.")
+        raise BadPhoto(N_("A photo may be at most 8 MB."))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as probe:
                 if probe.format not in ACCEPTED_FORMATS:
-                    raise BadPhoto("Only JPEG, PNG or WebP photos.")
+                    raise BadPhoto(N_("Please send photos as JPEG, PNG or WebP."))
                 if probe.width * probe.height > MAX_PIXELS[probe.format]:
-                    raise BadPhoto("The photo has too many pixels.")
+                    raise BadPhoto(N_("This photo is too large; please send a smaller one."))
                 if probe.format == "JPEG":
                     probe.draft("RGB", (MAX_EDGE, MAX_EDGE))
                 probe.load()
@@ -48,7 +50,7 @@ def reencode(data: bytes) -> tuple[bytes, int, int]:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
             Image.DecompressionBombWarning) as exc:
-        raise BadPhoto("This file is not a photo.") from exc
+        raise BadPhoto(N_("This file is not a photo.")) from exc
     image.thumbnail((MAX_EDGE, MAX_EDGE))
     out = io.BytesIO()
     image.save(out, "JPEG", quality=QUALITY, optimize=True)  # no exif= argument: nothing carried over

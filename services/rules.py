@@ -77,9 +77,9 @@ def normalize_ref(text: str) -> str:
 def clean_description(text: str | None, *, required: bool = True) -> str:
     value = (text or "").strip()
     if not value and required:
-        raise RuleError("description", "Describe the problem.")
+        raise RuleError("description", N_("Please describe the problem."))
     if len(value) > MAX_DESCRIPTION:
-        raise RuleError("description", f"At most {MAX_DESCRIPTION} characters.")
+        raise RuleError("description", N_("Please keep the description to 4,000 characters."))
     if not plain_text(value):
         raise RuleError("description", NO_HTML)
     return value
@@ -100,17 +100,17 @@ def clean_location(lat, lon, address: str | None) -> tuple[float | None, float |
     """A GPS point, a typed address, or both; never neither."""
     address = (address or "").strip()
     if len(address) > MAX_ADDRESS:
-        raise RuleError("address", f"At most {MAX_ADDRESS} characters.")
+        raise RuleError("address", N_("Please keep the address to 255 characters."))
     if not plain_text(address):
         raise RuleError("address", NO_HTML)
     if (lat is None) != (lon is None):
-        raise RuleError("lat", "Give both latitude and longitude, or neither.")
+        raise RuleError("lat", N_("Please give the latitude and the longitude together."))
     if lat is not None:
         if not (isinstance(lat, int | float) and isinstance(lon, int | float)) or isinstance(lat, bool) \
                 or not (math.isfinite(lat) and math.isfinite(lon)) or not (-90 <= lat <= 90 and -180 <= lon <= 180):
-            raise RuleError("lat", "That is not a place on Earth.")
+            raise RuleError("lat", N_("That is not a place on Earth."))
     if lat is None and not address:
-        raise RuleError("address", "Say where: use your location or type an address.")
+        raise RuleError("address", N_("Please say where: use your location or type an address."))
     return (float(lat) if lat is not None else None, float(lon) if lon is not None else None, address)
 
 
@@ -129,12 +129,12 @@ def clean_answers(questions: list[QuestionSpec], raw: dict) -> tuple[dict, dict]
     known = {q.code: q for q in questions}
     for code in raw:
         if code not in known:
-            errors[code] = ["Not a question of this category."]
+            errors[code] = [N_("This is not a question about this kind of problem.")]
     for q in questions:
         value = raw.get(q.code)
         if value in (None, "", []):
             if q.required:
-                errors[q.code] = ["Required."]
+                errors[q.code] = [N_("Please answer this question.")]
             continue
         try:
             answers[q.code] = _answer(q, value)
@@ -184,38 +184,39 @@ def _answer(q: QuestionSpec, value):
     if q.datatype in ("string", "text"):
         limit = 255 if q.datatype == "string" else MAX_DESCRIPTION
         if not isinstance(value, str) or len(value) > limit:
-            raise ValueError(f"Text of at most {limit} characters.")
+            raise ValueError(N_("Please keep this to 255 characters.") if q.datatype == "string"
+                             else N_("Please keep this to 4,000 characters."))
         if not plain_text(value):
             raise ValueError(NO_HTML)
         return value.strip()
     if q.datatype == "number":
         if isinstance(value, bool):
-            raise ValueError("A number.")
+            raise ValueError(N_("Please enter a number."))
         try:
             number = float(value)
         except (TypeError, ValueError):
-            raise ValueError("A number.") from None
+            raise ValueError(N_("Please enter a number.")) from None
         if not math.isfinite(number):
-            raise ValueError("A number.")
+            raise ValueError(N_("Please enter a number."))
         return int(number) if number.is_integer() else number
     if q.datatype == "datetime":
         try:
             moment = datetime.fromisoformat(str(value))
         except ValueError:
-            raise ValueError("A date and time like 2026-11-22T18:30+08:00.") from None
+            raise ValueError(N_("Please enter a date and time, such as 2026-11-22T18:30+08:00.")) from None
         if moment.tzinfo is None:
-            raise ValueError("Include the time zone, like +08:00.")
+            raise ValueError(N_("Please include the time zone, such as +08:00."))
         return moment.isoformat()
     if q.datatype == "singlevaluelist":
         if value not in q.choices:
-            raise ValueError("Choose one of the options.")
+            raise ValueError(N_("Please choose one of the options."))
         return value
     if q.datatype == "multivaluelist":
         values = value if isinstance(value, list) else [value]
         if not values or any(v not in q.choices for v in values):
-            raise ValueError("Choose from the options.")
+            raise ValueError(N_("Please choose from the options."))
         return sorted(set(values), key=q.choices.index)
-    raise ValueError("Unknown question type.")
+    raise ValueError(N_("This question cannot be answered here."))
 
 
 def can_move(current: str, target: str) -> bool:

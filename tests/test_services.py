@@ -98,7 +98,7 @@ def test_rules_refuse_html_impossible_places_and_bad_answers():
          rules.QuestionSpec("n", "?", "number", False), rules.QuestionSpec("when", "?", "datetime", False),
          rules.QuestionSpec("m", "?", "multivaluelist", False, ("a", "b"))]
     answers, errors = rules.clean_answers(q, {"n": "3", "when": "2026-11-22T18:30+08:00", "m": ["b", "a"]})
-    assert errors == {"lamp": ["Required."]} and answers["n"] == 3 and answers["m"] == ["a", "b"]
+    assert errors == {"lamp": ["Please answer this question."]} and answers["n"] == 3 and answers["m"] == ["a", "b"]
     _, errors = rules.clean_answers(q, {"lamp": "on fire", "when": "2026-11-22 18:30", "zzz": "1"})
     assert set(errors) == {"lamp", "when", "zzz"}
     # The queue's order is tested where production computes it: tests/test_one_rule.py.
@@ -345,3 +345,15 @@ def test_a_refused_close_shows_the_same_work_order_with_what_was_typed(app, dist
     assert _error_beside(html, "photos") is not None
     normal = staff.get(f"/staff/requests/{report.ref}").get_data(as_text=True)
     assert re.search(r"<dt>Assigned to</dt><dd>([^<]*)</dd>", normal)[1] == "Sun Lei"
+
+
+def test_the_report_form_says_what_is_missing_in_sentences_in_chinese(app, district):
+    ids = district()
+    resident = login(app, ids["resident"])
+    resident.set_cookie("linli_lang", "zh")
+    page = resident.post("/report/streetlight", data={"description": "", "attribute[lamp]": "", "lat": "31.16"},
+                         content_type="multipart/form-data")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422 and count(app) == 0
+    for sentence in ("请描述问题。", "请回答这个问题。", "纬度和经度请一起填写。"):
+        assert sentence in html, sentence
