@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import UTCDateTime, db, str_enum, utcnow
@@ -135,6 +135,9 @@ class ServiceRequest(db.Model):
     disputes: Mapped[int] = mapped_column(default=0)
     # Which resolution residents are judging (each reopen starts a new round).
     round: Mapped[int] = mapped_column(default=1)
+    # Bumped by every transition of the work order, in the same conditional UPDATE that makes it
+    # (services.operations._transition): a change decided on a stale read matches no row.
+    version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expected_at: Mapped[datetime] = mapped_column(UTCDateTime)
