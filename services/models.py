@@ -117,6 +117,9 @@ class ServiceRequest(db.Model):
     area_fence_id: Mapped[int | None] = mapped_column(ForeignKey("fence.id", ondelete="SET NULL"))
     answers: Mapped[dict] = mapped_column(JSON, default=dict)
     channel: Mapped[Channel] = mapped_column(str_enum(Channel, "request_channel"), default=Channel.APP)
+    # Open311's media_url as a client posted it (an http(s) link to its own photo): public like
+    # the description, returned by Open311 when there is no photo of ours; never fetched.
+    media_url: Mapped[str] = mapped_column(String(2048), default="", server_default="")
     # Private: never in a public view.
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
     contact: Mapped[dict] = mapped_column(JSON, default=dict)

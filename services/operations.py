@@ -46,6 +46,7 @@ class NewReport:
     contact: dict = field(default_factory=dict)
     filed_by_id: int | None = None
     api_key_id: int | None = None
+    media_url: str = ""
 
 
 def category_by_code(code: str) -> Category:
@@ -96,7 +97,7 @@ def file_report(new: NewReport, *, now: datetime, area_of=None) -> ServiceReques
     report = ServiceRequest(
         ref=rules.new_ref(), category_id=category.id, department_id=category.department_id, description=description,
         lat=lat, lon=lon, address=address, answers=answers, channel=new.channel, reporter_id=new.reporter_id,
-        contact=new.contact or {}, filed_by_id=new.filed_by_id, api_key_id=new.api_key_id,
+        contact=new.contact or {}, filed_by_id=new.filed_by_id, api_key_id=new.api_key_id, media_url=new.media_url,
         area_fence_id=area_of(lat, lon) if (area_of and lat is not None) else None,
         status=Status.RECEIVED, created_at=now, updated_at=now,
         expected_at=rules.expected_at(now, category.sla_hours))
