@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, case
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, case, text
 from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -118,6 +118,9 @@ class ServiceRequest(db.Model):
     area_fence_id: Mapped[int | None] = mapped_column(ForeignKey("fence.id", ondelete="SET NULL"))
     answers: Mapped[dict] = mapped_column(JSON, default=dict)
     channel: Mapped[Channel] = mapped_column(str_enum(Channel, "request_channel"), default=Channel.APP)
+    # Open311's media_url as a client posted it (an http(s) link to its own photo): public like
+    # the description, returned by Open311 when there is no photo of ours; never fetched.
+    media_url: Mapped[str] = mapped_column(String(2048), default="", server_default="")
     # Private: never in a public view.
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
     contact: Mapped[dict] = mapped_column(JSON, default=dict)
@@ -136,6 +139,9 @@ class ServiceRequest(db.Model):
     disputes: Mapped[int] = mapped_column(default=0)
     # Which resolution residents are judging (each reopen starts a new round).
     round: Mapped[int] = mapped_column(default=1)
+    # Bumped by every transition of the work order, in the same conditional UPDATE that makes it
+    # (services.operations._transition): a change decided on a stale read matches no row.
+    version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expected_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -3,7 +3,9 @@
 Strictly the spec's shapes and status codes, in .json and .xml. These routes are not /api: their
 errors are the spec's list of {code, description}, never problem+json, so this blueprint handles
 every error of its own routes itself. Nothing personal ever leaves: the reporter and the contact
-fields an Open311 client posts are stored privately and never read here.
+fields an Open311 client posts are stored privately and never read here. A posted media_url is
+the request's media, not a contact detail: it is kept on the request and returned as the
+request's media_url when there is no photo of ours (our own re-encoded photo wins).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ web = Blueprint("open311", __name__, url_prefix="/open311")
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 # Errors of the POST, translated from the operation's field names to the spec's parameters.
 PARAMETERS = {"address": "address_string", "photos": "media", "lat": "lat", "lon": "long"}
-CONTACT_FIELDS = ("email", "device_id", "account_id", "first_name", "last_name", "phone", "media_url")
+CONTACT_FIELDS = ("email", "device_id", "account_id", "first_name", "last_name", "phone")
 MAX_CONTACT = 255
 # The discovery's changeset when the catalogue is empty.
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
@@ -213,7 +215,8 @@ def _request_rows(*, refs: list[str] | None = None, codes: list[str] | None = No
               "resolution_note": r.resolution_note, "referral": r.referral, "duplicate_ref": original.ref,
               "service_code": Category.code, "service_name": Category.name, "agency": Department.name,
               "description": r.description, "created_at": r.created_at, "updated_at": r.updated_at,
-              "closed_at": r.closed_at, "expected_at": r.expected_at, "address": r.address, "lat": r.lat, "lon": r.lon}
+              "closed_at": r.closed_at, "expected_at": r.expected_at, "address": r.address, "lat": r.lat, "lon": r.lon,
+              "media_url": r.media_url}
     # Newest first is a walk down ix_service_request_created. SQLite, without statistics, would rather
     # start from the category index and sort the whole category (40 ms instead of 5): "+ 0" keeps it
     # off that index. PostgreSQL has statistics, and the expression would only spoil its estimates.
@@ -264,10 +267,13 @@ def _photo_url_parts() -> tuple[str, str]:
 
 
 def _serialise(rows: list[wire.RequestRow]) -> list[dict]:
+    """media_url: our own first photo when there is one (checked, re-encoded, served by us), else
+    the URL the client posted, else null."""
     tz = _tz()
     photos = _first_photos([row.id for row in rows])
     before, after = _photo_url_parts() if photos else ("", "")
-    return [wire.service_request(row, tz=tz, media_url=f"{before}{photos[row.id]}{after}" if row.id in photos else None)
+    return [wire.service_request(row, tz=tz, media_url=f"{before}{photos[row.id]}{after}" if row.id in photos
+                                 else row.media_url or None)
             for row in rows]
 
 
@@ -280,6 +286,7 @@ def _create(fmt: str):
     try:
         lat, lon = wire.parse_coordinate("lat", form.get("lat")), wire.parse_coordinate("long", form.get("long"))
         answers = wire.parse_attributes(form.lists())
+        media_url = wire.parse_media_url(form.get("media_url"))
     except wire.BadParameter as exc:
         raise Open311Error(400, str(exc)) from None
     # With no master address repository to resolve an address_id, the id itself is what staff
@@ -301,7 +308,7 @@ def _create(fmt: str):
         report = operations.file_report(operations.NewReport(
             category_code=form["service_code"].strip(), description=form.get("description"), lat=lat, lon=lon,
             address=address, answers=answers, photos=[photo] if photo else [], channel=Channel.OPEN311,
-            contact=contact, api_key_id=key.id), now=utcnow(), area_of=operations.area_of)
+            contact=contact, api_key_id=key.id, media_url=media_url), now=utcnow(), area_of=operations.area_of)
     except NotFound:
         raise Open311Error(404, f"service_code: No service {form['service_code'].strip()[:64]}.") from None
     return _respond(fmt, "service_requests", [wire.created(report.ref, contact.get("account_id"))], 201)

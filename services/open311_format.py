@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 from services import rules
 
@@ -24,6 +25,7 @@ MAX_IDS = 1000
 # "Default query limit is a span of 90 days", and an asked-for range "may not span more than 90 days".
 MAX_SPAN = timedelta(days=90)
 LIST_TYPES = ("singlevaluelist", "multivaluelist")
+MAX_MEDIA_URL = 2048
 
 DATATYPE_DESCRIPTIONS = {
     "string": "Text of at most 255 characters.",
@@ -104,6 +106,30 @@ def parse_coordinate(parameter: str, raw: str | None) -> float | None:
     if not _DECIMAL.match(raw.strip()):
         raise BadParameter(parameter, "Not a number.")
     return float(raw)
+
+
+_URL_CHARACTERS = re.compile(r"^[!-~]+$")  # printable ASCII, no spaces: a URI, not free text
+
+
+def parse_media_url(raw: str | None) -> str:
+    """The media_url a client posts: an absolute http(s) URL, "" when absent. It is stored and
+    handed back to readers as it came, never fetched, so nothing else is let in: no other scheme
+    (javascript:, file:, data:), no credentials inside, no spaces, at most MAX_MEDIA_URL characters."""
+    value = (raw or "").strip()
+    if not value:
+        return ""
+    if len(value) > MAX_MEDIA_URL:
+        raise BadParameter("media_url", f"At most {MAX_MEDIA_URL} characters.")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        raise BadParameter("media_url", "Not a URL.") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or not _URL_CHARACTERS.match(value):
+        raise BadParameter("media_url", "Give an absolute http or https URL.")
+    if parts.username is not None or parts.password is not None:
+        raise BadParameter("media_url", "A URL with a user name or password inside is not accepted.")
+    return value
 
 
 def parse_attributes(fields: Iterable[tuple[str, list[str]]]) -> dict[str, str | list[str]]:
@@ -205,6 +231,7 @@ class RequestRow(NamedTuple):
     address: str
     lat: float | None
     lon: float | None
+    media_url: str
 
 
 def service_request(row: RequestRow, *, tz: tzinfo, media_url: str | None) -> dict:

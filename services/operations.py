@@ -47,6 +47,7 @@ class NewReport:
     contact: dict = field(default_factory=dict)
     filed_by_id: int | None = None
     api_key_id: int | None = None
+    media_url: str = ""
 
 
 def category_by_code(code: str) -> Category:
@@ -100,7 +101,7 @@ def file_report(new: NewReport, *, now: datetime, area_of=None) -> ServiceReques
     report = ServiceRequest(
         ref=rules.new_ref(), category_id=category.id, department_id=category.department_id, description=description,
         lat=lat, lon=lon, address=address, answers=answers, channel=new.channel, reporter_id=new.reporter_id,
-        contact=new.contact or {}, filed_by_id=new.filed_by_id, api_key_id=new.api_key_id,
+        contact=new.contact or {}, filed_by_id=new.filed_by_id, api_key_id=new.api_key_id, media_url=new.media_url,
         area_fence_id=area_of(lat, lon) if (area_of and lat is not None) else None,
         status=Status.RECEIVED, created_at=now, updated_at=now,
         expected_at=rules.expected_at(now, category.sla_hours))
@@ -181,39 +182,72 @@ def _staff_of(report: ServiceRequest, staff) -> None:
         raise Forbidden("This report belongs to another department.")
 
 
+class WorkOrderConflict(Conflict):
+    """The work order is not (or no longer) in the state the action was decided on. The answer
+    carries the state it is in now, so a client can show it and decide again."""
+
+    type, title = "/problems/work-order-conflict", "Work order changed"
+
+
+CHANGED_FIRST = N_("Someone else changed this work order first. Here it is as it is now.")
+
+
+def current_state(report: ServiceRequest) -> dict:
+    return {"ref": report.ref, "status": report.status.value, "assignee_id": report.assignee_id,
+            "version": report.version}
+
+
 def _open(report: ServiceRequest) -> None:
     if report.status not in OPEN:
-        raise Conflict("This report is resolved.")
+        raise WorkOrderConflict("This report is resolved.", current=current_state(report))
 
 
-def _acknowledge(report: ServiceRequest, now: datetime) -> None:
-    if report.acknowledged_at is None:
-        report.acknowledged_at = now
+def _transition(report: ServiceRequest, *expected, **values) -> bool:
+    """One conditional UPDATE ... WHERE id AND <expected> RETURNING: the database decides.
+
+    Every transition bumps `version`. The report is reloaded either way: with the new state when
+    this transition won, with the state someone else left when it matched no row."""
+    r = ServiceRequest
+    won = db.session.execute(
+        update(r).where(r.id == report.id, *expected).values(version=r.version + 1, **values)
+        .returning(r.version).execution_options(synchronize_session=False)).scalar_one_or_none()
+    db.session.refresh(report)
+    return won is not None
 
 
-def claim(report: ServiceRequest, staff: User, now: datetime) -> None:
-    assign(report, staff, staff.id, now)
+def _staff_transition(report: ServiceRequest, seen: int | None, **values) -> None:
+    """A staff action decided on what this request read (or `seen`, the version the page
+    showed): it applies only if the work order is still exactly that, else WorkOrderConflict."""
+    r = ServiceRequest
+    if not _transition(report, r.version == (report.version if seen is None else seen), r.status == report.status,
+                       **values):
+        raise WorkOrderConflict(CHANGED_FIRST, current=current_state(report))
 
 
-def assign(report: ServiceRequest, staff: User, assignee_id: int, now: datetime) -> None:
+def claim(report: ServiceRequest, staff: User, now: datetime, *, seen: int | None = None) -> None:
+    assign(report, staff, staff.id, now, seen=seen)
+
+
+def assign(report: ServiceRequest, staff: User, assignee_id: int, now: datetime, *, seen: int | None = None) -> None:
     _staff_of(report, staff)
     _open(report)
     assignee = db.session.get(User, assignee_id)
     if assignee is None or assignee.role is not Role.STAFF or assignee.department_id != report.department_id:
         raise ValidationFailed("Assign to a colleague in the same department.",
                                errors={"assignee_id": ["Not a colleague in this department."]})
-    report.assignee_id = assignee.id
-    report.updated_at = now
+    values: dict = {"assignee_id": assignee.id, "updated_at": now}
+    acknowledging = report.status is Status.RECEIVED
+    if acknowledging:  # taking a new report on acknowledges it, in the same statement
+        values.update(status=Status.ACKNOWLEDGED, acknowledged_at=report.acknowledged_at or now)
+    _staff_transition(report, seen, **values)
     _event(report, "assigned", now=now, actor_id=staff.id, public=False, detail={"assignee_id": assignee.id,
                                                                                "assignee": assignee.display_name})
-    if report.status is Status.RECEIVED:
-        _set_status(report, staff, Status.ACKNOWLEDGED, "", True, now)
+    if acknowledging:
+        _status_changed(report, staff, Status.ACKNOWLEDGED, "", True, now)
 
 
-def _set_status(report: ServiceRequest, staff: User, target: Status, note: str, public: bool, now: datetime) -> None:
-    report.status = target
-    report.updated_at = now
-    _acknowledge(report, now)
+def _status_changed(report: ServiceRequest, staff: User, target: Status, note: str, public: bool,
+                    now: datetime) -> None:
     _event(report, "status", now=now, actor_id=staff.id, status=target, note=note, public=public)
     _notify(report, "status", now)
 
@@ -226,28 +260,35 @@ def _note(text: str | None, field: str = "note", *, limit: int = rules.MAX_DESCR
 
 
 def change_status(report: ServiceRequest, staff: User, target: Status, note: str, public: bool,
-                  now: datetime) -> None:
+                  now: datetime, *, seen: int | None = None) -> None:
     _staff_of(report, staff)
     _open(report)
     if not rules.can_move(report.status.value, target.value):
-        raise Conflict(f"A report that is {report.status.value} cannot become {target.value} this way.")
-    _set_status(report, staff, target, _note(note), public, now)
+        raise WorkOrderConflict(f"A report that is {report.status.value} cannot become {target.value} this way.",
+                                current=current_state(report))
+    note = _note(note)
+    _staff_transition(report, seen, status=target, updated_at=now, acknowledged_at=report.acknowledged_at or now)
+    _status_changed(report, staff, target, note, public, now)
 
 
 def add_note(report: ServiceRequest, staff: User, note: str, public: bool, now: datetime) -> None:
+    """A note changes no state, so it is no transition: it never conflicts with one."""
     _staff_of(report, staff)
     note = _note(note)
     if not note:
         raise ValidationFailed("Write a note.", errors={"note": [N_("Please write a note.")]})
-    report.updated_at = now
+    db.session.execute(update(ServiceRequest).where(ServiceRequest.id == report.id).values(updated_at=now)
+                       .execution_options(synchronize_session=False))
+    db.session.refresh(report)
     _event(report, "note", now=now, actor_id=staff.id, note=note, public=public)
     if public:
         _notify(report, "note", now)
 
 
 def close(report: ServiceRequest, staff: User, *, resolution: Resolution, note: str, after_photos: list[bytes],
-          duplicate_of: str | None, referral: str | None, now: datetime) -> None:
-    """Only with a reason, a note and at least one photo taken on site."""
+          duplicate_of: str | None, referral: str | None, now: datetime, seen: int | None = None) -> None:
+    """Only with a reason, a note and at least one photo taken on site; once, however many
+    staff close it at the same moment."""
     _staff_of(report, staff)
     _open(report)
     errors: dict[str, list[str]] = {}
@@ -276,18 +317,17 @@ def close(report: ServiceRequest, staff: User, *, resolution: Resolution, note: 
         errors["referral"] = [N_("Please say who handles it instead.")]
     if errors:
         raise ValidationFailed("The work order was not closed; see errors.", errors=errors)
+    referral = (referral or "").strip() if resolution is Resolution.NOT_OURS else ""
+    _staff_transition(report, seen, status=Status.RESOLVED, resolution=resolution, resolution_note=note.strip(),
+                      duplicate_of_id=original.id if original else None, referral=referral, closed_at=now,
+                      updated_at=now, reopened=False, acknowledged_at=report.acknowledged_at or now)
+    # Only the close that won writes its photos, its event and its notifications.
     for content, width, height in encoded:
         db.session.add(Photo(request_id=report.id, token=photos.new_token(), kind=PhotoKind.AFTER, content=content,
                              width=width, height=height, uploaded_by=staff.id, created_at=now))
-    report.status, report.resolution = Status.RESOLVED, resolution
-    report.resolution_note = note.strip()
-    report.duplicate_of_id = original.id if original else None
-    report.referral = (referral or "").strip() if resolution is Resolution.NOT_OURS else ""
-    report.closed_at, report.updated_at, report.reopened = now, now, False
-    _acknowledge(report, now)
     _event(report, "resolved", now=now, actor_id=staff.id, status=Status.RESOLVED, note=note.strip(),
            detail={"resolution": resolution.value, "duplicate_of": original.ref if original else None,
-                   "referral": report.referral})
+                   "referral": referral})
     _notify(report, "resolved", now)
 
 
@@ -307,7 +347,8 @@ def judge(report: ServiceRequest, user_id: int, *, confirmed: bool, comment: str
     comment = _note(comment, "comment")
     if not confirmed and not comment:
         raise ValidationFailed("Say what is still wrong.", errors={"comment": [N_("Please say what is still wrong.")]})
-    added = db.session.execute(upsert(Verdict).values(request_id=report.id, user_id=user_id, round=report.round,
+    judged_round = report.round
+    added = db.session.execute(upsert(Verdict).values(request_id=report.id, user_id=user_id, round=judged_round,
                                                       confirmed=confirmed, comment=comment, at=now)
                                .on_conflict_do_nothing().returning(Verdict.user_id)).scalar_one_or_none()
     if added is None:
@@ -315,10 +356,14 @@ def judge(report: ServiceRequest, user_id: int, *, confirmed: bool, comment: str
     if confirmed:
         _event(report, "confirmed", now=now, actor_id=user_id, public=True)
         return
-    # A dispute reopens the work order at the top of the queue and counts against the department.
-    report.status, report.resolution, report.closed_at = Status.IN_PROGRESS, None, None
-    report.reopened, report.disputes, report.round = True, report.disputes + 1, report.round + 1
-    report.updated_at = now
+    # A dispute reopens the work order at the top of the queue and counts against the department,
+    # once per round: of residents disputing the same fix at once, the first reopens it and the
+    # others' verdicts are kept beside it.
+    r = ServiceRequest
+    if not _transition(report, r.round == judged_round, r.status == Status.RESOLVED,
+                       status=Status.IN_PROGRESS, resolution=None, closed_at=None, reopened=True,
+                       disputes=r.disputes + 1, round=r.round + 1, updated_at=now):
+        return
     _event(report, "disputed", now=now, actor_id=user_id, status=Status.IN_PROGRESS, note=comment, public=True)
     _notify(report, "reopened", now)
 

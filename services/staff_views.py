@@ -22,7 +22,7 @@ from geofence.operations import active_fence_names
 from services import operations, rules
 from services.forms import CHANNELS, assisted_contact, photo_bytes, report_from_form
 from services.models import Category, Channel, Resolution, ServiceRequest, Status
-from services.operations import area_of
+from services.operations import WorkOrderConflict, area_of
 
 web = Blueprint("work", __name__, url_prefix="/staff")
 staff_only = roles_required(Role.STAFF)
@@ -88,24 +88,30 @@ def work_order(ref: str):
     return _work_order_page(_mine(ref))
 
 
+def _seen() -> int | None:
+    """The version of the work order the page showed: an action applies to that state only."""
+    return request.form.get("version", type=int)
+
+
 def _act(ref: str, action) -> object:
     report = _mine(ref)
     _done, errors = attempt(lambda: action(report))
     flash(first_message(errors) if errors else _("Saved."))
+    # The work order as it is now, whoever changed it.
     return redirect(url_for("work.work_order", ref=report.ref))
 
 
 @web.post("/requests/<ref>/claim")
 @staff_only
 def claim(ref: str):
-    return _act(ref, lambda r: operations.claim(r, current_user, utcnow()))
+    return _act(ref, lambda r: operations.claim(r, current_user, utcnow(), seen=_seen()))
 
 
 @web.post("/requests/<ref>/assign")
 @staff_only
 def assign(ref: str):
     return _act(ref, lambda r: operations.assign(r, current_user, request.form.get("assignee_id", type=int)
-                                                 or 0, utcnow()))
+                                                 or 0, utcnow(), seen=_seen()))
 
 
 @web.post("/requests/<ref>/status")
@@ -116,7 +122,7 @@ def status(ref: str):
 
     def act(r):
         if target in (Status.ACKNOWLEDGED.value, Status.IN_PROGRESS.value):
-            operations.change_status(r, current_user, Status(target), note, public, utcnow())
+            operations.change_status(r, current_user, Status(target), note, public, utcnow(), seen=_seen())
         else:
             operations.add_note(r, current_user, note, public, utcnow())
     return _act(ref, act)
@@ -128,10 +134,25 @@ def close(ref: str):
     report = _mine(ref)
     raw = request.form.get("resolution", "")
     resolution = Resolution(raw) if raw in {r.value for r in Resolution} else None
-    closed, errors = attempt(lambda: operations.close(
-        report, current_user, resolution=resolution or Resolution.FIXED, note=request.form.get("note", ""),
-        after_photos=photo_bytes(request.files.getlist("photos")), duplicate_of=request.form.get("duplicate_of"),
-        referral=request.form.get("referral"), now=utcnow()) if resolution else _missing_reason())
+    conflict: list[WorkOrderConflict] = []
+
+    def act():
+        if resolution is None:
+            _missing_reason()
+        try:
+            operations.close(report, current_user, resolution=resolution, note=request.form.get("note", ""),
+                             after_photos=photo_bytes(request.files.getlist("photos")),
+                             duplicate_of=request.form.get("duplicate_of"), referral=request.form.get("referral"),
+                             now=utcnow(), seen=_seen())
+        except WorkOrderConflict as exc:
+            conflict.append(exc)
+            raise
+
+    _closed, errors = attempt(act)
+    if conflict:
+        # Closed (or changed) by someone else meanwhile: nothing to correct in this form.
+        flash(_("Someone else changed this work order first. Here it is as it is now."))
+        return redirect(url_for("work.work_order", ref=report.ref))
     if errors:  # attempt() rolled back: read the work order again as it stands
         return _work_order_page(_mine(ref), errors=errors, form=request.form, status=422)
     flash(_("Closed. The resident has been told."))

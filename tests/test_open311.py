@@ -214,8 +214,8 @@ def test_client_posts_a_request_and_reads_it_back_in_json(app, client, district,
         assert report.channel is Channel.OPEN311 and report.api_key_id == district["key_id"]
         assert report.answers == {"lamp": "flickering", "pole_number": "SL-0417"}
         assert report.contact == {"email": "mei@example.org", "first_name": "Meixiu", "last_name": "Linqing",
-                                  "phone": "+8613912345678", "device_id": "device-7f3a", "account_id": "acct-991",
-                                  "media_url": "https://example.org/lamp.jpg"}
+                                  "phone": "+8613912345678", "device_id": "device-7f3a", "account_id": "acct-991"}
+        assert report.media_url == "https://example.org/lamp.jpg"  # the request's media, not a contact detail
         assert report.reporter_id is None
 
     one = client.get(f"/open311/v2/requests/{ref}.json")
@@ -228,7 +228,8 @@ def test_client_posts_a_request_and_reads_it_back_in_json(app, client, district,
     assert request["agency_responsible"] == "Roads and Lighting"
     assert request["description"] == LAMP["description"]
     assert (request["lat"], request["long"]) == (31.1601, 121.5012)
-    assert request["media_url"] is None and request["address_id"] == "" and request["zipcode"] == ""
+    assert request["media_url"] == "https://example.org/lamp.jpg"
+    assert request["address_id"] == "" and request["zipcode"] == ""
     for field in ("requested_datetime", "updated_datetime", "expected_datetime"):
         assert request[field].endswith("+08:00"), request[field]
     assert request["expected_datetime"] > request["requested_datetime"]
@@ -430,6 +431,12 @@ BAD = [
     ("HTML in the description", {"description": "<script>alert(1)</script> lamp"}, 400, "description", "json"),
     ("HTML in an attribute", {"attribute[pole_number]": "<b>7</b>"}, 400, "attribute[pole_number]", "xml"),
     ("email too long", {"email": "m" * 300 + "@example.org"}, 400, "email", "json"),
+    ("media_url a script", {"media_url": "javascript:alert(1)"}, 400, "media_url", "json"),
+    ("media_url a local file", {"media_url": "file:///etc/passwd"}, 400, "media_url", "xml"),
+    ("media_url not absolute", {"media_url": "/photos/1.jpg"}, 400, "media_url", "json"),
+    ("media_url with a password", {"media_url": "https://me:secret@example.org/a.jpg"}, 400, "media_url", "json"),
+    ("media_url with spaces", {"media_url": "https://example.org/my lamp.jpg"}, 400, "media_url", "json"),
+    ("media_url too long", {"media_url": "https://example.org/" + "a" * 2100}, 400, "media_url", "xml"),
 ]
 
 
@@ -439,6 +446,31 @@ def test_bad_posts_are_refused_and_store_nothing(app, client, district):
         messages = errors_of(post(client, district["key"], fmt, **fields), status, fmt)
         assert any(m.startswith((f"{parameter}:", f"{parameter},")) for m in messages), (what, messages)
         assert stored(app) == (0, 0), what
+
+
+def test_a_posted_media_url_is_the_requests_media_unless_we_have_a_photo_of_our_own(app, client, district, schema):
+    linked = post(client, district["key"], "xml", **LAMP, media_url="http://photos.example.org/p/638344.jpg?s=2")
+    assert linked.status_code == 201, linked.get_data(as_text=True)
+    ref = xml_of(linked).findtext("request/service_request_id")
+    both = client.post("/open311/v2/requests.json", csrf=False, content_type="multipart/form-data", data={
+        "api_key": district["key"], **LAMP, "media_url": "https://example.org/theirs.jpg",
+        "media": (io.BytesIO(jpeg()), "lamp.jpg", "image/jpeg")})
+    assert both.status_code == 201, both.get_data(as_text=True)
+    (created,) = both.get_json()
+    with app.app_context():
+        token = db.session.scalar(select(Photo.token))
+
+    (one,) = client.get(f"/open311/v2/requests/{ref}.json").get_json()
+    assert one["media_url"] == "http://photos.example.org/p/638344.jpg?s=2"
+    assert xml_of(client.get(f"/open311/v2/requests/{ref}.xml")).findtext("request/media_url") == one["media_url"]
+    listing = client.get("/open311/v2/requests.json").get_json()
+    schema(listing, "requests.json")
+    media = {r["service_request_id"]: r["media_url"] for r in listing}
+    # Our own photo (checked, re-encoded, served by us) wins over the link the client sent.
+    assert media == {ref: one["media_url"], created["service_request_id"]: f"http://localhost/photos/{token}.jpg"}
+    listed = {r.findtext("service_request_id"): r.findtext("media_url")
+              for r in xml_of(client.get("/open311/v2/requests.xml"))}
+    assert listed == media
 
 
 def test_the_description_is_optional_as_the_specification_says(app, client, district):

@@ -72,18 +72,59 @@ def create_account(*, role: Role, identifier: str, password: str, display_name: 
         department_id=department_id if role is Role.STAFF else None,
         locale=locale if locale in SUPPORTED_LOCALES else None,
     )
-    # A savepoint: a duplicate must not poison the caller's transaction.
+    refusal = _taken(user)
+    if refusal is not None:
+        raise refusal
+    # A savepoint: a duplicate must not poison the caller's transaction. The unique indexes have
+    # the final word when another request took the identifier or the ownership meanwhile.
     try:
         with db.session.begin_nested():
             db.session.add(user)
     except IntegrityError as exc:
-        # PostgreSQL names the index, SQLite the column: either way it is the one-owner rule.
-        message = str(exc.orig)
-        if "one_owner" in message or "merchant_id" in message:
-            raise Conflict("This business already has an owner.",
-                           errors={"merchant_role": [N_("This business already has an owner.")]}) from exc
-        raise AlreadyRegistered(f"An account with this {'email' if ident.kind == 'email' else 'mobile number'}"
-                                " already exists.", errors={"identifier": [N_("Already registered.")]}) from exc
+        refusal = _by_constraint(_constraint_name(exc), user) or _taken(user)
+        if refusal is None:
+            raise
+        raise refusal from exc
+    return user
+
+
+def _owner_taken() -> Conflict:
+    return Conflict("This business already has an owner.",
+                    errors={"merchant_role": [N_("This business already has an owner.")]})
+
+
+def _registered(user: User) -> AlreadyRegistered:
+    return AlreadyRegistered(f"An account with this {'email' if user.email else 'mobile number'} already exists.",
+                             errors={"identifier": [N_("Already registered.")]})
+
+
+def _taken(user: User) -> Conflict | None:
+    """Which uniqueness rule this new account would break, asked of the database's rows."""
+    if user.merchant_role == MerchantRole.OWNER and db.session.scalar(select(User.id).where(
+            User.merchant_id == user.merchant_id, User.merchant_role == MerchantRole.OWNER)) is not None:
+        return _owner_taken()
+    column, value = (User.email, user.email) if user.email else (User.phone, user.phone)
+    if db.session.scalar(select(User.id).where(column == value)) is not None:
+        return _registered(user)
+    return None
+
+
+# The unique indexes of user_account, by the names core.db's naming convention gives them.
+_ONE_OWNER, _IDENTIFIERS = "uq_user_account_one_owner", ("uq_user_account_email", "uq_user_account_phone")
+
+
+def _constraint_name(exc: IntegrityError) -> str | None:
+    """PostgreSQL names the violated constraint in the error's diagnostics; SQLite names none."""
+    diag = getattr(exc.orig, "diag", None)
+    return getattr(diag, "constraint_name", None)
+
+
+def _by_constraint(name: str | None, user: User) -> Conflict | None:
+    if name == _ONE_OWNER:
+        return _owner_taken()
+    if name in _IDENTIFIERS:
+        return _registered(user)
+    return None
     return user
 
 
