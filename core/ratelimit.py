@@ -17,6 +17,7 @@ from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+from core.extensions import document_problems
 from core.problems import RateLimited
 
 EXTENSION = "linli_ratelimit"
@@ -69,6 +70,12 @@ def rate_limit(limit: Callable[[], str], *, key: Callable[[], str] = remote_addr
                                           headers={"Retry-After": str(math.ceil(wait_s))})
             return view(*args, **kwargs)
 
+        wrapper._apidoc = document(dict(getattr(wrapper, "_apidoc", {})), wrapper.__name__)
         return wrapper
 
+    def document(apidoc: dict, method: str) -> dict:
+        # The OpenAPI document says so (also in a MethodView's `decorators`: core.extensions.Blueprint).
+        return document_problems(apidoc, {429: None}) if method.upper() in methods else apidoc
+
+    decorator.document = document
     return decorator

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import current_app, request, session
 from flask.views import MethodView
 from flask_login import current_user, login_user, logout_user
-from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from core.db import utcnow
+from core.extensions import Blueprint, problems
 from core.identity import operations, signed_in
 from core.identity.access import authenticated, roles_required
 from core.identity.models import Department, Role, User
@@ -70,6 +70,7 @@ class SignUp(MethodView):
 
     @blp.arguments(SignUpIn())
     @blp.response(201, UserOut)
+    @problems((409, "An account with this email address or mobile number exists"))
     def post(self, data):
         """Create a resident account and sign in"""
         user = operations.sign_up_resident(**data)
@@ -84,6 +85,7 @@ class Login(MethodView):
 
     @blp.arguments(LoginIn())
     @blp.response(200, UserOut)
+    @problems((401, "Wrong account or password"))
     def post(self, data):
         """Sign in with an email address or mobile number"""
         user = operations.authenticate(data["identifier"], data["password"], now=utcnow())
@@ -123,6 +125,7 @@ class MyPassword(MethodView):
 
     @blp.arguments(PasswordChangeIn())
     @blp.response(204)
+    @problems((401, "Not signed in, or the current password is wrong"))
     def post(self, data):
         """Change my password; other devices are signed out"""
         user = operations.change_password(signed_in.account(current_user), current=data["current_password"],
@@ -146,6 +149,7 @@ class Accounts(MethodView):
 
     @blp.arguments(AccountIn())
     @blp.response(201, UserOut)
+    @problems((409, "The email address or mobile number is taken, or the business already has an owner"))
     def post(self, data):
         """Create a merchant, staff, admin or resident account"""
         user = operations.create_account(**data)
