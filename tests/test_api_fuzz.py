@@ -11,6 +11,7 @@ same on both engines); few examples per operation, derandomised so that a failur
 from __future__ import annotations
 
 import itertools
+import os
 import time
 
 import pytest
@@ -45,7 +46,9 @@ CHECKS = (not_a_server_error, status_code_conformance, content_type_conformance,
 # six roles to stay well under a minute and a half together. The "known" round is positive cases
 # whose path names rows of the demo that this account may see (generated ids name nothing).
 EXAMPLES = {"positive": 5, "negative": 4, "known": 4}
-TIME_BUDGET_S = 90
+# LINLI_FUZZ_SCALE=10 multiplies them, for a deeper run by hand.
+EXAMPLES = {name: n * int(os.environ.get("LINLI_FUZZ_SCALE", "1")) for name, n in EXAMPLES.items()}
+TIME_BUDGET_S = 90 * int(os.environ.get("LINLI_FUZZ_SCALE", "1"))
 
 
 def _load_demo(app) -> None:

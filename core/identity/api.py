@@ -48,6 +48,8 @@ def identifier_key() -> str:
 
 # Sign-in starts a fresh session, so the client gets its new CSRF token in this header.
 CSRF_HEADER = "X-CSRFToken"
+CSRF_HEADER_DOC = {CSRF_HEADER: {"description": "The new session's CSRF token", "required": True,
+                                 "schema": {"type": "string"}}}
 
 
 def start_session(user: User, remember: bool = True) -> None:
@@ -69,7 +71,7 @@ class SignUp(MethodView):
     decorators = [rate_limit(login_limit, scope="signup")]
 
     @blp.arguments(SignUpIn())
-    @blp.response(201, UserOut)
+    @blp.response(201, UserOut, headers=CSRF_HEADER_DOC)
     @problems((409, "An account with this email address or mobile number exists"))
     def post(self, data):
         """Create a resident account and sign in"""
@@ -84,7 +86,7 @@ class Login(MethodView):
                   rate_limit(login_limit, key=identifier_key, scope="login-account")]
 
     @blp.arguments(LoginIn())
-    @blp.response(200, UserOut)
+    @blp.response(200, UserOut, headers=CSRF_HEADER_DOC)
     @problems((401, "Wrong account or password"))
     def post(self, data):
         """Sign in with an email address or mobile number"""
