@@ -9,11 +9,12 @@ from flask import current_app
 from flask.views import MethodView
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_smorest import Blueprint, Page
+from flask_smorest import Page
 
 from airdrop import last_fix, operations, rules
 from airdrop.schemas import CheckinIn, CheckinOut, OfferOut, ScheduleQuery
 from core.db import utcnow
+from core.extensions import Blueprint, problems
 from core.identity.access import roles_required
 from core.identity.models import Role
 
@@ -63,6 +64,7 @@ class Schedule(MethodView):
     @blp.arguments(ScheduleQuery(), location="query")
     @blp.response(200, OfferOut(many=True))
     @blp.paginate(Page)
+    @problems((404, "No such geofence (fence_id)"))
     def get(self, query):
         """Public feed: live and upcoming campaigns with their airdrop times (for screens and shop TVs)"""
         return operations.offers(utcnow(), airdrop_settings(), fence_id=query.get("fence_id"), days=query["days"])

@@ -24,6 +24,7 @@ from functools import wraps
 from flask import Response, current_app, request
 from flask_limiter import Limiter, RateLimitExceeded
 
+from core.extensions import document_problems
 from core.problems import RateLimited
 
 EXTENSION = "linli_limiter"
@@ -134,6 +135,12 @@ def rate_limit(limit: Callable[[], str], *, key: Callable[[], str] = remote_addr
                 raise RateLimited(MESSAGE, headers={"Retry-After": str(state.retry_after_s())}) from None
 
         wrapper._linli_limits = limits
+        wrapper._apidoc = document(dict(getattr(wrapper, "_apidoc", {})), wrapper.__name__)
         return wrapper
 
+    def document(apidoc: dict, method: str) -> dict:
+        # The OpenAPI document says so (also in a MethodView's `decorators`: core.extensions.Blueprint).
+        return document_problems(apidoc, {429: None}) if method.upper() in methods else apidoc
+
+    decorator.document = document
     return decorator

@@ -205,6 +205,12 @@ class ProblemSchema(Schema):
     status = fields.Integer()
     detail = fields.String()
     errors = fields.Dict(metadata={"description": "Messages per field, for invalid input"})
+    # Extension members (RFC 9457 section 3.2) that some problems carry (core.problems.Problem extra).
+    reason = fields.String(metadata={"description": "A machine-readable reason, where one problem type has "
+                                                    "several (e.g. not_an_image, no_code)"})
+    unknown = fields.List(fields.Integer(), metadata={"description": "The ids that named nothing (e.g. unknown "
+                                                                     "geofences)"})
+    void_until = fields.String(metadata={"description": "When a redemption could last be voided (ISO 8601)"})
 
 
 class Integer(fields.Integer):

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
+from core.extensions import Blueprint
 from core.identity.access import roles_required
 from core.identity.models import Role
 from core.pagination import SelectPage

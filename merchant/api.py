@@ -6,11 +6,11 @@ from functools import wraps
 
 from flask.views import MethodView
 from flask_login import current_user
-from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from core.db import db, utcnow
+from core.extensions import Blueprint, problems
 from core.identity.access import roles_required
 from core.identity.models import Merchant, MerchantRole, Role
 from core.pagination import SelectPage
@@ -99,6 +99,7 @@ class CampaignItem(MethodView):
     @owner_only
     @blp.arguments(CampaignPatch())
     @blp.response(200, CampaignOut)
+    @problems((409, "The campaign has ended, its terms cannot change once published, or it changed meanwhile"))
     def patch(self, data, campaign_id):
         """Change a campaign (terms only while it is a draft)"""
         campaign = operations.update_campaign(operations.get_campaign(current_user.merchant_id, campaign_id), data,
@@ -111,6 +112,7 @@ class CampaignState(MethodView):
     @owner_only
     @blp.arguments(TransitionIn())
     @blp.response(200, CampaignOut)
+    @problems((409, "Not possible from the campaign's state, or it changed meanwhile"))
     def post(self, data, campaign_id):
         """Publish, pause, resume or end a campaign"""
         campaign = operations.change_state(operations.get_campaign(current_user.merchant_id, campaign_id),
@@ -123,6 +125,7 @@ class CampaignInventory(MethodView):
     @owner_only
     @blp.arguments(InventoryIn())
     @blp.response(200, CampaignOut)
+    @problems((409, "The campaign has ended, or the total is below what has been collected"))
     def post(self, data, campaign_id):
         """Set the total inventory (never below what has been collected)"""
         campaign = operations.set_inventory(operations.get_campaign(current_user.merchant_id, campaign_id),

@@ -7,17 +7,17 @@ from datetime import datetime
 from flask import current_app, jsonify, request
 from flask.views import MethodView
 from flask_login import current_user
-from flask_smorest import Blueprint
 from marshmallow import fields
 
 from core import idempotency
 from core.config import district_tz
 from core.db import utcnow
 from core.errors import PROBLEM_JSON
+from core.extensions import Blueprint
 from core.periods import BadPeriod, PeriodQuery, query_dates
 from core.problems import ValidationFailed
 from core.ratelimit import rate_limit
-from core.schemas import Integer, Length, Money, OneOf, StrictSchema
+from core.schemas import Integer, Length, Money, OneOf, ProblemSchema, StrictSchema
 from merchant import redemption, reports, tokens
 from merchant.api import merchant_staff
 from merchant.photos import NotAnImage, decode
@@ -46,13 +46,10 @@ class RedemptionOut(StrictSchema):
     void_until = fields.AwareDateTime()
 
 
-class RefusalOut(StrictSchema):
-    """problem+json, with why the coupon was not accepted."""
+class RefusalOut(ProblemSchema):
+    """problem+json, with why the coupon was not accepted (or any other problem of the till's, such
+    as invalid input: this is the only schema documented for those statuses)."""
 
-    type = fields.String()
-    title = fields.String()
-    status = Integer()
-    detail = fields.String()
     reason = fields.String(metadata={"description": "malformed, not_genuine, code_expired, printed_used, "
                                                     "other_merchant, already_redeemed, voided, coupon_expired, "
                                                     "not_started, min_spend, codes_locked"})

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import current_app
 from flask.views import MethodView
 from flask_login import current_user
-from flask_smorest import Blueprint
 from marshmallow import fields
 
 from core.db import db, utcnow
+from core.extensions import Blueprint, problems
 from core.identity.access import roles_required
 from core.identity.models import Role
 from core.pagination import MAX_OFFSET
@@ -100,6 +100,7 @@ def _out(report, code: str | None = None) -> dict:
 class Nearby(MethodView):
     @blp.arguments(NearbyQuery(), location="query")
     @blp.response(200, NearbyOut)
+    @problems((404, "No such service category"))
     def get(self, query):
         """Open reports of this kind within about 50 m: support one instead of filing a duplicate"""
         category = operations.category_by_code(query["category"])
@@ -112,6 +113,7 @@ class Reports(MethodView):
     @rate_limit(report_limit, key=account_or_address, scope="report")
     @blp.arguments(ReportIn())
     @blp.response(201, ReportOut)
+    @problems((404, "No such service (service_code)"))
     def post(self, data):
         """File a report (photos are added through the report page)"""
         report = operations.file_report(NewReport(

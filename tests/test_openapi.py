@@ -56,3 +56,61 @@ def test_docs_page_runs_under_the_sites_csp_without_inline_script(client):
     scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page.text, re.S)
     assert scripts and all('src="' in attrs and not body.strip() for attrs, body in scripts)
     assert client.get("/static/js/api-docs.js").status_code == 200
+
+
+def _operations(spec):
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if method in ("get", "post", "put", "patch", "delete"):
+                yield f"{method.upper()} {path}", method, operation
+
+
+def test_each_operation_lists_its_refusals_as_problem_json(client):
+    """No catch-all `default`: the statuses each operation really sends (tests/test_api_fuzz.py checks them)."""
+    spec = client.get("/api/openapi.json").get_json()
+    components = spec["components"]["responses"]
+    for name, method, operation in _operations(spec):
+        responses = operation["responses"]
+        assert "default" not in responses, name
+        assert "400" in responses, name
+        if method != "get":
+            assert "413" in responses, name
+        if operation.get("security"):
+            assert "401" in responses, name
+        if "{" in name:
+            assert "404" in responses, name
+        for status, response in responses.items():
+            if int(status) >= 400:
+                response = components[response["$ref"].rsplit("/", 1)[1]] if "$ref" in response else response
+                assert list(response["content"]) == ["application/problem+json"], (name, status)
+
+
+def test_protected_operations_are_documented_whatever_way_they_are_protected(client):
+    # /api/me is protected by a MethodView's class-level decorators, the merchant's by method decorators.
+    spec = client.get("/api/openapi.json").get_json()
+    me, profile = spec["paths"]["/api/me"], spec["paths"]["/api/merchant/profile"]
+    assert me["get"]["security"] == [{"session": []}] and "403" not in me["get"]["responses"]
+    assert me["patch"]["security"] == [{"session": [], "csrf": []}]
+    assert {"401", "403"} <= set(profile["patch"]["responses"])
+    assert "429" in spec["paths"]["/api/auth/login"]["post"]["responses"]
+    assert spec["components"]["responses"]["RATE_LIMITED"]["headers"]["Retry-After"]["required"] is True
+
+
+def test_a_patch_body_may_be_left_out_and_problems_carry_their_extensions(client):
+    spec = client.get("/api/openapi.json").get_json()
+    for name, method, operation in _operations(spec):
+        if method == "patch":
+            assert operation["requestBody"]["required"] is False, name
+    assert spec["paths"]["/api/auth/login"]["post"]["requestBody"]["required"] is True
+    problem = spec["components"]["schemas"]["Problem"]["properties"]
+    assert problem["unknown"] == {"type": "array", "items": {"type": "integer"},
+                                  "description": problem["unknown"]["description"]}
+
+
+def test_a_patch_without_a_body_changes_nothing(signed_in):
+    from core.identity.models import Role
+
+    client, _ = signed_in(Role.RESIDENT)
+    before = client.get("/api/me").get_json()
+    response = client.patch("/api/me")
+    assert response.status_code == 200 and response.get_json() == before

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_login import current_user
-from flask_smorest import Blueprint
 
 from core.db import utcnow
+from core.extensions import Blueprint
 from core.identity.access import roles_required
 from core.identity.models import Role
 from core.pagination import RowPage

@@ -7,7 +7,7 @@ from functools import wraps
 from flask import current_app, request
 from flask_login import current_user
 
-from core.extensions import CSRF_SCHEME, SESSION_SCHEME, login_manager
+from core.extensions import CSRF_SCHEME, SESSION_SCHEME, document_problems, login_manager
 from core.identity.models import Role
 from core.problems import Forbidden
 
@@ -29,23 +29,25 @@ def roles_required(*roles: Role):
                 raise Forbidden("Your account cannot do this.")
             return view(*args, **kwargs)
 
-        _document_security(wrapper)
+        # Copied, not updated: wraps() shared the wrapped view's dict.
+        wrapper._apidoc = _document(dict(getattr(wrapper, "_apidoc", {})), wrapper.__name__, bool(allowed))
         setattr(wrapper, SIGN_IN_REQUIRED, True)
         return wrapper
 
+    # In a MethodView's `decorators`, core.extensions.Blueprint asks for each method's documentation.
+    decorator.document = lambda apidoc, method: _document(apidoc, method, bool(allowed))
     return decorator
 
 
-def _document_security(wrapper) -> None:
+def _document(apidoc: dict, method: str, by_role: bool) -> dict:
     """Tell the OpenAPI document (flask-smorest reads `_apidoc`) that this operation needs a session,
-    and the CSRF header too when it changes something."""
-    changes = wrapper.__name__ in ("post", "put", "patch", "delete")
+    and the CSRF header too when it changes something; and that it answers 401 (and 403)."""
+    changes = method in ("post", "put", "patch", "delete")
     requirement = {SESSION_SCHEME: [], CSRF_SCHEME: []} if changes else {SESSION_SCHEME: []}
-    apidoc = dict(getattr(wrapper, "_apidoc", {}))  # wraps() shared the wrapped view's dict: copy it
     manual = dict(apidoc.get("manual_doc", {}))
     manual["security"] = [requirement]
     apidoc["manual_doc"] = manual
-    wrapper._apidoc = apidoc
+    return document_problems(apidoc, {401: None, **({403: None} if by_role else {})})
 
 
 authenticated = roles_required()

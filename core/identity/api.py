@@ -8,12 +8,12 @@ import secrets
 from flask import after_this_request, current_app, request, session
 from flask.views import MethodView
 from flask_login import current_user, login_user, logout_user
-from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from core.db import utcnow
+from core.extensions import Blueprint, document_problems, problems
 from core.identity import operations, signed_in
 from core.identity.access import authenticated, roles_required
 from core.identity.models import Department, Role, User
@@ -118,12 +118,18 @@ def sign_in_limits(view):
     return view
 
 
+# In a MethodView's `decorators`: the OpenAPI document lists the 429 these limits answer.
+sign_in_limits.document = lambda apidoc, method: document_problems(apidoc, {429: None})
+
+
 SIGNED_UP = ("Your account is ready, unless this email address or mobile number was already registered. "
              "Please sign in.")
 
 
 # Sign-in starts a fresh session, so the client gets its new CSRF token in this header.
 CSRF_HEADER = "X-CSRFToken"
+CSRF_HEADER_DOC = {CSRF_HEADER: {"description": "The new session's CSRF token", "required": True,
+                                 "schema": {"type": "string"}}}
 
 
 def start_session(user: User, remember: bool = True) -> None:
@@ -169,7 +175,8 @@ class Login(MethodView):
     decorators = [sign_in_limits]
 
     @blp.arguments(LoginIn())
-    @blp.response(200, UserOut)
+    @blp.response(200, UserOut, headers=CSRF_HEADER_DOC)
+    @problems((401, "Wrong account or password"))
     def post(self, data):
         """Sign in with an email address or mobile number"""
         user = operations.authenticate(data["identifier"], data["password"], now=utcnow())
@@ -225,6 +232,7 @@ class MyPassword(MethodView):
 
     @blp.arguments(PasswordChangeIn())
     @blp.response(204)
+    @problems((401, "Not signed in, or the current password is wrong"))
     def post(self, data):
         """Change my password; other devices are signed out"""
         user = signed_in.account(current_user)
@@ -249,6 +257,7 @@ class Accounts(MethodView):
 
     @blp.arguments(AccountIn())
     @blp.response(201, UserOut)
+    @problems((409, "The email address or mobile number is taken, or the business already has an owner"))
     def post(self, data):
         """Create a merchant, staff, admin or resident account"""
         user = operations.create_account(**data)
