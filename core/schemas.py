@@ -10,6 +10,8 @@ goes through gettext. The API (problem+json `errors`) and the pages (beside the 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from werkzeug.routing import IntegerConverter
@@ -244,6 +246,22 @@ class Float(fields.Float):
 def Id(**kwargs) -> Integer:  # noqa: N802 - reads like a field class at the call site
     """An object id in a JSON body or query: a positive 32-bit integer."""
     return Integer(validate=Range(1, MAX_ID), **kwargs)
+
+
+# Moments anyone may give: far beyond any campaign or report, and far from where converting to
+# local time or adding days would leave the calendar (a 500 at year 9999).
+FIRST_MOMENT = datetime(2000, 1, 1, tzinfo=UTC)
+LAST_MOMENT = datetime(2199, 12, 31, tzinfo=UTC)
+
+
+def within_calendar(value: datetime) -> None:
+    if not FIRST_MOMENT <= value <= LAST_MOMENT:
+        raise ValidationError(_l("Please give a date between the years 2000 and 2199."))
+
+
+def Moment(**kwargs) -> fields.AwareDateTime:  # noqa: N802 - reads like a field class at the call site
+    """An aware date and time within the calendar we serve."""
+    return fields.AwareDateTime(validate=within_calendar, **kwargs)
 
 
 def Money(**kwargs) -> Integer:  # noqa: N802 - reads like a field class at the call site

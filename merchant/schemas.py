@@ -5,7 +5,7 @@ from marshmallow import ValidationError, fields, pre_load, validates, validates_
 
 from core.db import utcnow
 from core.forms import blank, cents, given, local_datetime, whole
-from core.schemas import Float, Id, Integer, Length, Money, OneOf, Range, Regexp, StrictSchema
+from core.schemas import Float, Id, Integer, Length, Moment, Money, OneOf, Range, Regexp, StrictSchema
 from merchant.models import DiscountKind, EndPolicy
 from merchant.rules import DISPLAY_STATUSES, BadWindow, display_status, parse_windows
 
@@ -29,7 +29,7 @@ class _CampaignFields(StrictSchema):
     airdrop_windows = fields.List(fields.Nested(WindowSchema), validate=Length(max=14))
     target_fence_ids = fields.List(Id(), validate=Length(max=50))
     tags = fields.List(TAG, validate=Length(max=10))
-    ends_at = fields.AwareDateTime()
+    ends_at = Moment()
 
     @validates("airdrop_windows")
     def _windows(self, value, **kwargs):
@@ -48,8 +48,8 @@ class CampaignIn(_CampaignFields):
     percent_off = Integer(validate=Range(1, 99))
     percent_cap_cents = Money()
     min_spend_cents = Money(load_default=0, low=0, high=100_000_000)
-    starts_at = fields.AwareDateTime(required=True)
-    ends_at = fields.AwareDateTime(required=True)
+    starts_at = Moment(required=True)
+    ends_at = Moment(required=True)
     coupon_valid_s = Integer(load_default=7 * 24 * 3600, validate=Range(600, 366 * 24 * 3600))
     inventory_total = Integer(required=True, validate=Range(1, MAX_INVENTORY))
     per_resident_limit = Integer(load_default=1, validate=Range(1, 100))

@@ -80,3 +80,24 @@ def test_days_at_the_calendar_limits_are_refused_not_crashed(app, signed_in):
                  "/merchant/statement.csv?period=custom&from=0001-01-01&to=0001-01-01",
                  "/ranking?from=9999-12-31&to=9999-12-31", "/ranking?from=0001-01-01&to=0001-01-02"):
         assert owner.get(path).status_code < 500, path
+
+
+def test_engines_agree_on_overlong_text_and_far_dates(app, client, signed_in):
+    """SQLite would store 5,000 characters where PostgreSQL refuses them with a 500: both say 422."""
+    long = "名" * 5000
+    signup = client.post("/api/auth/signup", json={"identifier": "long@example.org", "password": "correct horse b",
+                                                   "display_name": long})
+    assert signup.status_code == 422 and "display_name" in signup.json["errors"]
+    page = app.test_client().post("/signup", data={"identifier": "long2@example.org", "password": "correct horse b",
+                                                   "display_name": long})
+    assert page.status_code in (200, 422) and count(app, User) == 0
+    owner, _ = signed_in(Role.MERCHANT)
+    assert owner.patch("/api/merchant/profile", json={"name": long}).status_code == 422
+    assert owner.patch("/api/merchant/profile", json={"opening_hours": long}).status_code == 422
+    far = {"title": "Far", "discount_kind": "amount", "amount_off_cents": 100, "min_spend_cents": 0,
+           "coupon_valid_s": 86400, "inventory_total": 10, "per_resident_limit": 1, "airdrop_windows": [],
+           "target_fence_ids": [], "tags": []}
+    for starts, ends in (("9999-12-31T00:00:00+00:00", "9999-12-31T23:59:59+00:00"),
+                         ("0001-01-01T00:00:00+00:00", "2026-01-01T00:00:00+00:00")):
+        made = owner.post("/api/merchant/campaigns", json={**far, "starts_at": starts, "ends_at": ends})
+        assert made.status_code == 422, made.json

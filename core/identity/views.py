@@ -11,6 +11,7 @@ from core.forms import attempt
 from core.identity import operations, signed_in
 from core.identity.access import authenticated
 from core.identity.api import end_session, login_limit, sign_in_limits, start_session
+from core.identity.schemas import SignUpIn
 from core.ratelimit import rate_limit
 from core.redirects import same_site_path
 
@@ -42,10 +43,12 @@ def signup():
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         form = request.form
-        _created, errors = attempt(lambda: operations.sign_up_resident(
-            identifier=form.get("identifier", ""), password=form.get("password", ""),
-            display_name=form.get("display_name", "").strip() or _("Neighbour"),
-            locale=request.cookies.get("linli_lang")))
+        # The API's schema decides what is valid, so the page refuses exactly what the API refuses.
+        fields = {"identifier": form.get("identifier", ""), "password": form.get("password", ""),
+                  "display_name": form.get("display_name", "").strip() or _("Neighbour")}
+        if request.cookies.get("linli_lang") in ("en", "zh"):
+            fields["locale"] = request.cookies["linli_lang"]
+        _created, errors = attempt(lambda: operations.sign_up_resident(**SignUpIn().load(fields)))
         if not errors:
             # The same answer whether or not the identifier was taken: sign-up tells nobody who has an account.
             flash(_("Your account is ready, unless this email address or mobile number was already registered. "
