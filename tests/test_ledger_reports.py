@@ -108,7 +108,7 @@ def test_periods_are_validated_and_old_entries_fall_in_their_own_day(app, shop):
 
 
 def test_collections_count_on_the_dashboard(app, shop, signed_in, make_fence, make_campaign):
-    from tests.test_airdrop_api import HERE
+    from tests.test_airdrop_checkins import HERE
 
     s = shop(coupons=0)
     with app.app_context():

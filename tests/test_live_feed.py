@@ -17,7 +17,7 @@ from linli.app import create_app
 from merchant.feed import LocalBroker, RedisBroker
 from tests.browser import live_server
 from tests.conftest import login
-from tests.test_airdrop_api import HERE
+from tests.test_airdrop_checkins import HERE
 from tests.test_redemption import _resident_id, qr, redeem
 
 EVENT_TIMEOUT_S = 5
