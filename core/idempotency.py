@@ -83,15 +83,6 @@ def _first(scope: str, key: str):
                               .where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)).first()
 
 
-def replay_if_answered(scope: str, key: str, fp: str) -> None:
-    """Before doing the work: a retry of a committed request is answered from the record at once.
-
-    Only a shortcut: record() still decides when two first attempts run side by side."""
-    first = _first(scope, key)
-    if first is not None:
-        _replay(first, fp)
-
-
 def _replay(first, fp: str):
     if first.fingerprint != fp:
         raise IdempotencyKeyReused("This Idempotency-Key was used for a different request; use a new key.")

@@ -196,7 +196,6 @@ class Redemptions(MethodView):
         t = till()
         scope, fp = f"redeem:{t.merchant_id}", idempotency.fingerprint("POST", request.path, data)
         try:
-            idempotency.replay_if_answered(scope, key, fp)
             outcome = redemption.redeem(t, code_text=data["code"], bill_cents=data["bill_cents"],
                                         method=data["method"])
             status, body = answer_of(outcome)
