@@ -45,9 +45,9 @@ def create_app(config: Mapping | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     app.session_interface = DailyRefreshSessionInterface()
+    init_input_checks(app)  # first of the before-request hooks: nothing reads a body it would refuse
     register_extensions(app)
     init_request_transaction(app)
-    init_input_checks(app)
     register_blueprints(app)
     register_hooks(app)
     register_cli(app)

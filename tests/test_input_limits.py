@@ -101,3 +101,10 @@ def test_engines_agree_on_overlong_text_and_far_dates(app, client, signed_in):
                          ("0001-01-01T00:00:00+00:00", "2026-01-01T00:00:00+00:00")):
         made = owner.post("/api/merchant/campaigns", json={**far, "starts_at": starts, "ends_at": ends})
         assert made.status_code == 422, made.json
+
+
+def test_a_huge_form_is_refused_before_anything_parses_it(app, client):
+    body = "identifier=a%40b.org&password=x&" + "&".join(f"k{i}={i}" for i in range(800_000))  # ~11 MB
+    started = time.perf_counter()
+    response = app.test_client().post("/login", data=body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 413 and time.perf_counter() - started < 1
