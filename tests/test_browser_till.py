@@ -218,7 +218,7 @@ def _scan(page, bill: str, code: str) -> None:
         new MutationObserver(() => { if (r.hidden) window.cleared = true; }).observe(r, {attributes: true}); }""")
     page.locator("#bill").fill(bill)
     page.locator("#code").fill(code)
-    page.get_by_role("button", name="Redeem", exact=True).click()
+    page.locator("#redeem").click()
 
 
 def _void(page, button) -> None:
@@ -355,5 +355,47 @@ def test_every_till_control_after_every_outcome_stays_on_the_till(chromium, app,
             till.get_by_role("link", name=name).click()
             till.wait_for_load_state("networkidle")
             till.go_back()
+        assert bad == [], bad
+        context.close()
+
+
+def test_the_till_on_a_phone_in_both_languages_and_in_large_text(chromium, app, shop):
+    """Screenshots of what the cashier sees (test-artifacts/till-phone-*), nothing wider than the phone."""
+    from merchant import tokens
+
+    s = shop(coupons=2, amount_off_cents=500, title="Noodle night")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with live_server(app) as base:
+        context = chromium.new_context(**PHONE, locale="en-GB")
+        till = context.new_page()
+        bad = _guard(till)
+        sign_in(till, base, _cashier_identifier(app, s), TEST_PASSWORD)
+        till.goto(f"{base}/merchant/till")
+        for lang, large in (("en", False), ("en", True), ("zh", True), ("zh", False)):
+            if (till.locator("html").get_attribute("lang") or "").startswith("zh") != (lang == "zh"):
+                till.locator(".prefs .chip[name=locale]").click()
+                till.wait_for_load_state("networkidle")
+            if ("large-text" in (till.locator("html").get_attribute("class") or "")) != large:
+                till.locator(".prefs .chip[name=large_text]").click()
+                till.wait_for_load_state("networkidle")
+            name = f"till-phone-{lang}-{'large' if large else 'normal'}"
+            coupon_id, secret = s["coupons"][0]
+            _scan(till, "38.50", tokens.typed_code(coupon_id, secret, time.time()))
+            expect(till.locator("#result.good")).to_be_visible()
+            _fully_in_view(till, "#result")
+            till.screenshot(path=str(ARTIFACTS / f"{name}-1-accepted.png"))
+            till.locator("#void-last").click()
+            expect(till.locator("#void-confirm")).to_be_visible()
+            till.screenshot(path=str(ARTIFACTS / f"{name}-2-confirm.png"))
+            till.locator("#void-yes").click()
+            expect(till.locator("#result.voided")).to_be_visible()
+            _fully_in_view(till, "#result")
+            till.screenshot(path=str(ARTIFACTS / f"{name}-3-voided.png"))
+            _scan(till, "38.50", "not a coupon")
+            expect(till.locator("#result.bad")).to_be_visible()
+            _fully_in_view(till, "#result")
+            till.screenshot(path=str(ARTIFACTS / f"{name}-4-refused.png"))
+            till.screenshot(path=str(ARTIFACTS / f"{name}-5-page.png"), full_page=True)
+            assert till.evaluate("document.documentElement.scrollWidth") <= 390, name
         assert bad == [], bad
         context.close()

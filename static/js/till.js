@@ -71,9 +71,11 @@ import { yuan } from "./money.js";
     item.dataset.redemptionId = body.redemption_id;
     var label = document.createElement("span");
     label.id = "redemption-" + body.redemption_id;
-    label.textContent = new Date(body.redeemed_at).toLocaleTimeString(texts.lang, { hour: "2-digit", minute: "2-digit",
-      timeZone: texts.tz }) +
-      " · " + body.campaign_title + " · " + yuan(body.bill_cents) + " / −" + yuan(body.discount_cents);
+    // As the page draws the rows it is sent: 24-hour time in the district, then the same words.
+    label.textContent = new Date(body.redeemed_at).toLocaleTimeString(texts.lang, { hour: "2-digit",
+      minute: "2-digit", hourCycle: "h23", timeZone: texts.tz }) +
+      " · " + body.campaign_title + " · " +
+      fill(texts.row_amounts, { bill: yuan(body.bill_cents), discount: yuan(body.discount_cents) });
     var button = document.createElement("button");
     button.type = "button";
     button.className = "button small void";
