@@ -75,6 +75,7 @@ class Voided:
     bill_cents: int
     discount_cents: int
     voided_at: datetime
+    coupon_status: str  # "usable": back in the wallet; "voided": its campaign has ended with "void"
 
 
 class RedemptionNotFound(NotFound):
@@ -231,7 +232,8 @@ def void(till: Till, redemption_id: int) -> Voided:
                        .execution_options(synchronize_session=False))
     db.session.execute(update(PrintedCode).where(PrintedCode.coupon_id == entry.coupon_id).values(used_at=None))
     voided = Voided(void_id=void_id, redemption_id=entry.id, coupon_id=entry.coupon_id, bill_cents=entry.bill_cents,
-                    discount_cents=entry.discount_cents, voided_at=till.now)
+                    discount_cents=entry.discount_cents, voided_at=till.now,
+                    coupon_status=(CouponStatus.VOIDED if dead else CouponStatus.USABLE).value)
     redemption_voided.send(till.merchant_id, event={
         "kind": "voided", **{k: _wire(v) for k, v in vars(voided).items()}, "at": till.now.isoformat()})
     return voided

@@ -67,6 +67,9 @@ class VoidOut(StrictSchema):
     bill_cents = Integer()
     discount_cents = Integer()
     voided_at = fields.AwareDateTime()
+    coupon_status = fields.String(metadata={"description": "usable: the coupon is back in the customer's wallet; "
+                                                           "voided: it stays cancelled (its campaign has ended "
+                                                           "with \"void\")"})
 
 
 class ScanOut(StrictSchema):

@@ -59,7 +59,9 @@ def test_screenshot_of_the_phone_redeemed_live_on_the_dashboard_then_voided_and_
 
         # A mistake at the till: void it, and the coupon is back on the resident's phone.
         till.get_by_role("button", name="Void this redemption").click()
-        expect(till.locator("#till-status")).to_contain_text("Redemption voided")
+        till.get_by_role("dialog", name="Void this redemption?").get_by_role("button", name="Yes, void it").click()
+        expect(till.locator("#result-title")).to_have_text("Redemption voided")
+        expect(till.locator("#result-detail")).to_have_text("The coupon is back in the customer's wallet.")
         resident.goto(f"{base}/wallet/coupons/{coupon_id}")
         expect(resident.locator("#till-code.ready")).to_be_visible()
         expect(dashboard.locator("#live li").first).to_contain_text("voided")
@@ -163,3 +165,237 @@ def test_the_till_scans_a_phone_held_up_to_its_camera(chromium, app, shop, tmp_p
 
         entry = db.session.scalars(select(LedgerEntry).where(LedgerEntry.kind == EntryKind.REDEEMED)).one()
         assert (entry.coupon_id, entry.reason, entry.discount_cents) == (coupon_id, "camera", 800)
+
+
+# --- every control after every outcome, on a phone ---------------------------------------------
+
+def _guard(page) -> list[str]:
+    """What must never happen at the till: a page-level error, a raw error page, an empty id."""
+    bad: list[str] = []
+    page.on("pageerror", lambda error: bad.append(f"script error: {error}"))
+    page.on("response", lambda r: bad.append(f"{r.status} page {r.url}")
+            if r.request.is_navigation_request() and r.status >= 400 else None)
+    page.on("request", lambda r: bad.append(f"request to {r.url}") if "//" in r.url.split("://", 1)[1] else None)
+    page.on("filechooser", lambda chooser: None)  # the photo button: chooser opened, nothing chosen
+    return bad
+
+
+def _fully_in_view(page, selector: str) -> None:
+    box = page.locator(selector).bounding_box()
+    topbar = page.locator(".topbar").bounding_box()
+    assert box and box["y"] >= topbar["y"] + topbar["height"] - 1 and box["y"] + box["height"] <= 844, box
+
+
+def _click_every_control(page, base: str, bad: list[str]) -> None:
+    """Every visible button of the till, one after the other; a void button opens the in-page
+    confirmation, which is answered "No, keep it" (the focus goes back to the button)."""
+    controls = page.locator("#till button:visible, #till label.button:visible, #result button:visible, "
+                            "#recent button:visible")
+    dialog = page.get_by_role("dialog", name="Void this redemption?")
+    for handle in controls.element_handles():
+        if not handle.is_visible():
+            continue
+        is_void = handle.evaluate("b => b.id === 'void-last' || b.classList.contains('void')")
+        handle.click()
+        if is_void:
+            expect(dialog).to_be_visible()
+            assert dialog.locator("#void-confirm-what").inner_text().strip()
+            expect(dialog.get_by_role("button", name="No, keep it")).to_be_focused()
+            dialog.get_by_role("button", name="No, keep it").click()
+            expect(dialog).to_be_hidden()
+            assert handle.evaluate("b => document.activeElement === b")
+    if page.locator("#stop-camera").is_visible():
+        page.locator("#stop-camera").click()
+    for href in page.locator("main a").evaluate_all("links => links.map(a => a.getAttribute('href'))"):
+        assert page.request.get(base + href).status == 200, href
+    assert page.url == f"{base}/merchant/till", page.url
+    assert "requested URL was not found" not in page.content()
+    assert bad == [], bad
+
+
+def _scan(page, bill: str, code: str) -> None:
+    page.evaluate("""() => { window.cleared = false; const r = document.getElementById('result');
+        new MutationObserver(() => { if (r.hidden) window.cleared = true; }).observe(r, {attributes: true}); }""")
+    page.locator("#bill").fill(bill)
+    page.locator("#code").fill(code)
+    page.locator("#redeem").click()
+
+
+def _void(page, button) -> None:
+    button.click()
+    dialog = page.get_by_role("dialog", name="Void this redemption?")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Yes, void it").click()
+    expect(dialog).to_be_hidden()
+
+
+def test_every_till_control_after_every_outcome_stays_on_the_till(chromium, app, shop, monkeypatch):
+    from merchant import tokens
+    from merchant.redemption import MAX_WRONG_CODES
+    from tests.conftest import login
+    from tests.test_redemption import redeem
+
+    s = shop(coupons=4, amount_off_cents=500, title="Noodle night")
+    (c1, k1), (c2, k2), (c3, k3), (c4, k4) = s["coupons"]
+
+    def typed(coupon_id, secret):
+        return tokens.typed_code(coupon_id, secret, time.time())
+
+    title, detail = "#result-title", "#result-detail"
+    with live_server(app) as base:
+        context = chromium.new_context(**PHONE, locale="en-GB")
+        till = context.new_page()
+        bad = _guard(till)
+        sign_in(till, base, _cashier_identifier(app, s), TEST_PASSWORD)
+        till.goto(f"{base}/merchant/till")
+        _click_every_control(till, base, bad)
+
+        # Redeemed: the card is in full view, with its void button.
+        _scan(till, "40", typed(c1, k1))
+        expect(till.locator(title)).to_have_text("Coupon accepted")
+        expect(till.locator("#result-pay")).to_have_text("Customer pays ¥35")
+        _fully_in_view(till, "#result")
+        _click_every_control(till, base, bad)
+
+        # Refused (the same coupon again): the card is replaced, and there is no void button,
+        # not even for a script that clicks the hidden one.
+        _scan(till, "40", typed(c1, k1))
+        expect(till.locator(title)).to_have_text("Not accepted")
+        expect(till.locator(detail)).to_have_text("This coupon has already been used.")
+        assert till.evaluate("window.cleared")
+        expect(till.locator("#void-last")).to_be_hidden()
+        till.locator("#void-last").dispatch_event("click")
+        expect(till.get_by_role("dialog")).to_be_hidden()
+        _fully_in_view(till, "#result")
+        _click_every_control(till, base, bad)
+        till.locator("#code").fill("1")  # typing another code clears the stale refusal
+        expect(till.locator("#result")).to_be_hidden()
+
+        # Voided from the card, after the confirmation: the coupon is back in the wallet.
+        _scan(till, "40", typed(c2, k2))
+        expect(till.locator(title)).to_have_text("Coupon accepted")
+        _void(till, till.get_by_role("button", name="Void this redemption"))
+        expect(till.locator(title)).to_have_text("Redemption voided")
+        expect(till.locator("#result-pay")).to_have_text("Customer pays ¥40")
+        expect(till.locator(detail)).to_have_text("The coupon is back in the customer's wallet.")
+        expect(till.locator("#recent li").first.locator(".badge")).to_have_text("Voided")
+        _fully_in_view(till, "#result")
+        _click_every_control(till, base, bad)
+
+        # Void refused: voided meanwhile at another till.
+        _scan(till, "40", typed(c2, k2))
+        expect(till.locator(title)).to_have_text("Coupon accepted")
+        rid = till.locator("#void-last").get_attribute("data-redemption-id")
+        assert s["cashier"].post(f"/api/merchant/redemptions/{rid}/void").status_code == 200
+        _void(till, till.locator(f'#recent li[data-redemption-id="{rid}"] button'))
+        expect(till.locator(title)).to_have_text("Not voided")
+        expect(till.locator(detail)).to_have_text("This redemption was already voided.")
+        expect(till.locator(f'#recent li[data-redemption-id="{rid}"] .badge')).to_have_text("Voided")
+        _click_every_control(till, base, bad)
+
+        # Void refused: too late.
+        _scan(till, "40", typed(c3, k3))
+        expect(till.locator(title)).to_have_text("Coupon accepted")
+        rid = till.locator("#void-last").get_attribute("data-redemption-id")
+        with monkeypatch.context() as later:
+            later.setattr(merchant.till_api, "utcnow", lambda: utcnow() + timedelta(minutes=11))
+            _void(till, till.get_by_role("button", name="Void this redemption"))
+            expect(till.locator(title)).to_have_text("Not voided")
+        expect(till.locator(detail)).to_have_text("Too late: a redemption can be voided only within 10 minutes.")
+        expect(till.locator("#void-last")).to_be_hidden()
+        expect(till.locator(f'#recent li[data-redemption-id="{rid}"] button')).to_have_count(0)
+        _fully_in_view(till, "#result")
+        _click_every_control(till, base, bad)
+
+        # A retry whose first answer was lost, voided in between: "voided since", not "redeemed".
+        tries = []
+
+        def lose_the_first_answer(route):
+            tries.append(route.request.headers["idempotency-key"])
+            if len(tries) == 1:
+                first = route.fetch()
+                voided = s["cashier"].post(f"/api/merchant/redemptions/{first.json()['redemption_id']}/void")
+                assert voided.status_code == 200
+                route.abort("connectionreset")
+            else:
+                route.continue_()
+
+        till.route("**/api/merchant/redemptions", lose_the_first_answer)
+        _scan(till, "40", typed(c2, k2))
+        expect(till.locator(title)).to_have_text("Not accepted", timeout=10_000)
+        expect(till.locator(detail)).to_have_text("This redemption was voided since. Scan the coupon again to "
+                                                  "redeem it.")
+        assert len(tries) == 2 and tries[0] == tries[1]
+        till.unroute("**/api/merchant/redemptions")
+        _click_every_control(till, base, bad)
+
+        # Codes locked after guesses.
+        right = typed(c4, k4)
+        wrong = f"{c4}-{(int(right.split('-')[1]) + 1) % 1_000_000:06d}"
+        for _ in range(MAX_WRONG_CODES):
+            redeem(s["cashier"], wrong)
+        _scan(till, "40", right)
+        expect(till.locator(title)).to_have_text("Not accepted")
+        expect(till.locator(detail)).to_contain_text("Too many wrong codes were tried for this coupon")
+        _click_every_control(till, base, bad)
+
+        # Voided after its campaign ended with "void": the coupon stays cancelled.
+        owner = login(app, s["owner"])
+        assert owner.post(f"/api/merchant/campaigns/{s['campaign_id']}/state",
+                          json={"action": "end", "end_policy": "void"}).status_code == 200
+        first = till.locator("#recent li").last
+        _void(till, first.get_by_role("button", name="Void"))
+        expect(till.locator(title)).to_have_text("Redemption voided")
+        expect(till.locator(detail)).to_have_text("Its campaign has ended, so the coupon stays cancelled.")
+        _fully_in_view(till, "#result")
+        _click_every_control(till, base, bad)
+
+        # The links, last: they leave the till for pages that work.
+        for name in ("Dashboard", "Today's statement"):
+            till.get_by_role("link", name=name).click()
+            till.wait_for_load_state("networkidle")
+            till.go_back()
+        assert bad == [], bad
+        context.close()
+
+
+def test_the_till_on_a_phone_in_both_languages_and_in_large_text(chromium, app, shop):
+    """Screenshots of what the cashier sees (test-artifacts/till-phone-*), nothing wider than the phone."""
+    from merchant import tokens
+
+    s = shop(coupons=2, amount_off_cents=500, title="Noodle night")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with live_server(app) as base:
+        context = chromium.new_context(**PHONE, locale="en-GB")
+        till = context.new_page()
+        bad = _guard(till)
+        sign_in(till, base, _cashier_identifier(app, s), TEST_PASSWORD)
+        till.goto(f"{base}/merchant/till")
+        for lang, large in (("en", False), ("en", True), ("zh", True), ("zh", False)):
+            if (till.locator("html").get_attribute("lang") or "").startswith("zh") != (lang == "zh"):
+                till.locator(".prefs .chip[name=locale]").click()
+                till.wait_for_load_state("networkidle")
+            if ("large-text" in (till.locator("html").get_attribute("class") or "")) != large:
+                till.locator(".prefs .chip[name=large_text]").click()
+                till.wait_for_load_state("networkidle")
+            name = f"till-phone-{lang}-{'large' if large else 'normal'}"
+            coupon_id, secret = s["coupons"][0]
+            _scan(till, "38.50", tokens.typed_code(coupon_id, secret, time.time()))
+            expect(till.locator("#result.good")).to_be_visible()
+            _fully_in_view(till, "#result")
+            till.screenshot(path=str(ARTIFACTS / f"{name}-1-accepted.png"))
+            till.locator("#void-last").click()
+            expect(till.locator("#void-confirm")).to_be_visible()
+            till.screenshot(path=str(ARTIFACTS / f"{name}-2-confirm.png"))
+            till.locator("#void-yes").click()
+            expect(till.locator("#result.voided")).to_be_visible()
+            _fully_in_view(till, "#result")
+            till.screenshot(path=str(ARTIFACTS / f"{name}-3-voided.png"))
+            _scan(till, "38.50", "not a coupon")
+            expect(till.locator("#result.bad")).to_be_visible()
+            _fully_in_view(till, "#result")
+            till.screenshot(path=str(ARTIFACTS / f"{name}-4-refused.png"))
+            till.screenshot(path=str(ARTIFACTS / f"{name}-5-page.png"), full_page=True)
+            assert till.evaluate("document.documentElement.scrollWidth") <= 390, name
+        assert bad == [], bad
+        context.close()

@@ -14,6 +14,8 @@ import { yuan } from "./money.js";
   var recent = document.getElementById("recent");
   var video = document.getElementById("camera");
   var scanner = document.getElementById("scanner");
+  var voidLast = document.getElementById("void-last");
+  var confirmBox = document.getElementById("void-confirm");
   var busy = false, stream = null, lastMethod = "typed";
 
   function fill(template, values) {
@@ -41,15 +43,25 @@ import { yuan } from "./money.js";
     status.className = "till-status" + (kind ? " " + kind : "");
   }
 
-  function showResult(ok, title, pay, detail, redemptionId) {
+  // One result card at a time: a new scan clears the last one, and each answer is scrolled
+  // fully into view (the form above it is taller than a phone's screen).
+  function clearResult() {
+    result.hidden = true;
+    voidLast.hidden = true;
+    voidLast.dataset.redemptionId = "";
+  }
+
+  function showResult(kind, title, pay, detail, redemptionId) {
     result.hidden = false;
-    result.className = "card result " + (ok ? "good" : "bad");
+    result.className = "card result " + kind;
     document.getElementById("result-title").textContent = title;
     document.getElementById("result-pay").textContent = pay || "";
     document.getElementById("result-detail").textContent = detail || "";
-    var voidButton = document.getElementById("void-last");
-    voidButton.hidden = !redemptionId;
-    voidButton.dataset.redemptionId = redemptionId || "";
+    voidLast.hidden = !redemptionId;
+    voidLast.dataset.redemptionId = redemptionId || "";
+    var active = document.activeElement;
+    if (active && active.tagName === "INPUT") active.blur();  // the phone's keyboard would hide the card
+    result.scrollIntoView({ block: "nearest" });
   }
 
   function addRecent(body) {
@@ -58,13 +70,17 @@ import { yuan } from "./money.js";
     var item = document.createElement("li");
     item.dataset.redemptionId = body.redemption_id;
     var label = document.createElement("span");
-    label.textContent = new Date(body.redeemed_at).toLocaleTimeString(texts.lang, { hour: "2-digit", minute: "2-digit",
-      timeZone: texts.tz }) +
-      " · " + body.campaign_title + " · " + yuan(body.bill_cents) + " / −" + yuan(body.discount_cents);
+    label.id = "redemption-" + body.redemption_id;
+    // As the page draws the rows it is sent: 24-hour time in the district, then the same words.
+    label.textContent = new Date(body.redeemed_at).toLocaleTimeString(texts.lang, { hour: "2-digit",
+      minute: "2-digit", hourCycle: "h23", timeZone: texts.tz }) +
+      " · " + body.campaign_title + " · " +
+      fill(texts.row_amounts, { bill: yuan(body.bill_cents), discount: yuan(body.discount_cents) });
     var button = document.createElement("button");
     button.type = "button";
     button.className = "button small void";
     button.textContent = texts.void;
+    button.setAttribute("aria-describedby", label.id);
     item.appendChild(label);
     item.appendChild(button);
     recent.insertBefore(item, recent.firstChild);
@@ -93,20 +109,21 @@ import { yuan } from "./money.js";
     if (cents === null) { say(texts.enter_bill, "bad"); bill.focus(); return; }
     if (!code.value.trim()) { say(texts.enter_code, "bad"); code.focus(); return; }
     busy = true;
+    clearResult();
     say(texts.working);
     send({ code: code.value.trim(), bill_cents: cents, method: method }, newKey(), 1)
       .then(function (response) {
         return response.json().then(function (body) {
           say("");
           if (response.ok) {
-            showResult(true, texts.accepted, fill(texts.to_pay, { amount: yuan(body.to_pay_cents) }),
+            showResult("good", texts.accepted, fill(texts.to_pay, { amount: yuan(body.to_pay_cents) }),
               fill(texts.detail, { title: body.campaign_title, discount: yuan(body.discount_cents),
                 bill: yuan(body.bill_cents) }), body.redemption_id);
             addRecent(body);
             code.value = "";
             bill.value = "";
           } else {
-            showResult(false, texts.refused, "", refusal(body));
+            showResult("bad", texts.refused, "", refusal(body));
           }
         });
       })
@@ -114,27 +131,88 @@ import { yuan } from "./money.js";
       .then(function () { busy = false; });
   }
 
+  // Voiding: the button asks first, in the page (a <dialog>, or the same box shown in place where
+  // the browser has no <dialog>), then the card says what happened to the coupon.
+  var pendingVoid = null;
+
+  function rowOf(id) {
+    return recent.querySelector('[data-redemption-id="' + id + '"]');
+  }
+
+  function askToVoid(id, button) {
+    if (!/^\d+$/.test(String(id || ""))) return;  // never a request to .../redemptions//void
+    var row = rowOf(id);
+    var what = row && row.querySelector("span") ? row.querySelector("span").textContent
+      : document.getElementById("result-detail").textContent;
+    document.getElementById("void-confirm-what").textContent = what;
+    pendingVoid = { id: String(id), button: button };
+    confirmBox.hidden = false;
+    if (typeof confirmBox.showModal === "function") {
+      if (!confirmBox.open) confirmBox.showModal();
+    } else {
+      confirmBox.setAttribute("open", "");
+      confirmBox.classList.add("in-place");
+    }
+    document.getElementById("void-no").focus();  // the safe answer first
+  }
+
+  function closeConfirm() {
+    if (typeof confirmBox.close === "function" && confirmBox.open) confirmBox.close();
+    else { confirmBox.removeAttribute("open"); onConfirmClosed(); }
+  }
+
+  function onConfirmClosed() {
+    confirmBox.hidden = true;
+    var pending = pendingVoid;
+    pendingVoid = null;
+    if (pending && pending.confirmed) voidRedemption(pending.id, pending.button);
+    else if (pending && pending.button && document.contains(pending.button)) pending.button.focus();
+  }
+
+  function markRow(id, badgeText) {
+    var row = rowOf(id);
+    var rowButton = row && row.querySelector("button");
+    if (!rowButton) return;
+    if (badgeText) {
+      var badge = document.createElement("span");
+      badge.className = "badge";
+      badge.textContent = badgeText;
+      row.replaceChild(badge, rowButton);
+    } else {
+      rowButton.remove();
+    }
+  }
+
+  var VOID_REFUSALS = {
+    "/problems/void-window-passed": "void_too_late",
+    "/problems/already-voided": "void_already",
+    "/problems/not-found": "void_not_found"
+  };
+
+  function voidRefused(id, body) {
+    var key = VOID_REFUSALS[body.type];
+    if (key === "void_already") markRow(id, texts.voided_badge);
+    if (key === "void_too_late") markRow(id, null);
+    if (voidLast.dataset.redemptionId === id) { voidLast.hidden = true; voidLast.dataset.redemptionId = ""; }
+    showResult("bad", texts.not_voided, "", key ? texts[key] : (body.detail || texts.failed));
+  }
+
   function voidRedemption(id, button) {
-    button.disabled = true;
+    if (button) button.disabled = true;
+    say(texts.voiding);
     window.Linli.api(texts.void_url.replace("999999999", id), { method: "POST" })
       .then(function (response) {
         return response.json().then(function (body) {
-          if (!response.ok) { say(body.detail || texts.failed, "bad"); button.disabled = false; return; }
-          say(texts.voided, "good");
-          var row = recent.querySelector('[data-redemption-id="' + id + '"]');
-          if (row) {
-            var badge = document.createElement("span");
-            badge.className = "badge";
-            badge.textContent = texts.voided_badge;
-            var rowButton = row.querySelector("button");
-            if (rowButton) row.replaceChild(badge, rowButton);
-          }
-          if (document.getElementById("void-last").dataset.redemptionId === String(id)) {
-            document.getElementById("void-last").hidden = true;
-          }
+          say("");
+          if (!response.ok) { voidRefused(id, body); return; }
+          markRow(id, texts.voided_badge);
+          showResult("voided", texts.voided_title, fill(texts.to_pay, { amount: yuan(body.bill_cents) }),
+            body.coupon_status === "voided" ? texts.voided_dead : texts.voided_back);
+          result.focus({ preventScroll: true });
         });
       })
-      .catch(function () { say(texts.failed, "bad"); button.disabled = false; });
+      .catch(function () { say(texts.failed, "bad"); })
+      .then(function () { if (button && document.contains(button)) button.disabled = false; });
   }
 
   function codeRead(text, method) {
@@ -175,6 +253,7 @@ import { yuan } from "./money.js";
     navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false })
       .then(function (s) {
         stream = s;
+        clearResult();
         scanner.hidden = false;
         video.srcObject = s;
         return video.play();
@@ -190,6 +269,7 @@ import { yuan } from "./money.js";
   document.getElementById("photo").addEventListener("change", function (event) {
     var file = event.target.files[0];
     if (!file) return;
+    clearResult();
     var data = new FormData();
     data.append("photo", file);
     say(texts.reading_photo);
@@ -207,12 +287,25 @@ import { yuan } from "./money.js";
     event.preventDefault();
     redeem(lastMethod === "typed" || !code.value ? "typed" : lastMethod);
   });
-  code.addEventListener("input", function () { lastMethod = "typed"; });
-  document.getElementById("void-last").addEventListener("click", function (event) {
-    voidRedemption(event.target.dataset.redemptionId, event.target);
+  code.addEventListener("input", function () {
+    lastMethod = "typed";
+    if (result.classList.contains("bad")) clearResult();  // a refusal is about the code being replaced
+  });
+  voidLast.addEventListener("click", function () {
+    askToVoid(voidLast.dataset.redemptionId, voidLast);
   });
   recent.addEventListener("click", function (event) {
-    if (!event.target.classList.contains("void")) return;
-    voidRedemption(event.target.closest("li").dataset.redemptionId, event.target);
+    var button = event.target.closest("button.void");
+    if (!button) return;
+    askToVoid(button.closest("li").dataset.redemptionId, button);
+  });
+  document.getElementById("void-yes").addEventListener("click", function () {
+    if (pendingVoid) pendingVoid.confirmed = true;
+    closeConfirm();
+  });
+  document.getElementById("void-no").addEventListener("click", closeConfirm);
+  confirmBox.addEventListener("close", onConfirmClosed);  // also Escape
+  confirmBox.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && confirmBox.classList.contains("in-place")) closeConfirm();
   });
 })();
