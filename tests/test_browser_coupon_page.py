@@ -85,6 +85,12 @@ def test_the_qr_and_code_come_first_and_show_to_the_cashier(chromium, app, shop,
         qr_box = qr.bounding_box()
         assert qr_box["width"] >= 240 and inside_viewport(qr_box), qr_box
         assert_one_line(code, "the typed code")
+        # Coupon numbers grow: a seven-digit one still fits on one line (redrawn within 30 seconds).
+        typed = code.inner_text()
+        code.evaluate("n => { n.textContent = '1234567-123 456'; }")
+        assert_one_line(code, "a long typed code")
+        page.screenshot(path=str(ARTIFACTS / f"{name}-long-code.png"))
+        code.evaluate(f"n => {{ n.textContent = {typed!r}; }}")
         assert inside_viewport(page.locator("#cashier-open").bounding_box())
         assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]
         # The details (terms, shop, expiry) after the QR.
@@ -109,6 +115,9 @@ def test_the_qr_and_code_come_first_and_show_to_the_cashier(chromium, app, shop,
         full_code = page.locator("#short-code-full")
         expect(full_code).to_have_text(code.inner_text())
         assert_one_line(full_code, "the cashier view's code")
+        full_code.evaluate("n => { n.textContent = '1234567-123 456'; }")
+        assert_one_line(full_code, "a long code in the cashier view")
+        full_code.evaluate(f"n => {{ n.textContent = {typed!r}; }}")
         assert page.evaluate("document.activeElement.id") == "cashier-close"
         assert page.get_by_role("dialog").count() == 1  # announced as a dialog, named by the shop
         assert page.get_by_role("img", name=re.compile("QR|二维码")).count() >= 1

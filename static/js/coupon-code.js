@@ -30,6 +30,27 @@ async function loadKey(id, url) {
 }
 
 let drawn = "";
+const CODES = ["short-code", "short-code-full"];
+
+// The typed code stays on one line: where a long coupon number would not fit the width, the
+// digits shrink just enough (the style sheet sets the size, this only ever makes it smaller).
+function fit(node) {
+  node.style.fontSize = "";
+  if (!node.clientWidth || node.scrollWidth <= node.clientWidth) return;
+  const size = parseFloat(getComputedStyle(node).fontSize);
+  node.style.fontSize = `${Math.floor(size * (node.clientWidth / node.scrollWidth) * 0.97)}px`;
+}
+
+function fitAll() {
+  CODES.forEach((id) => { const node = document.getElementById(id); if (node) fit(node); });
+}
+
+const refit = new MutationObserver((changes) => changes.forEach((change) => fit(change.target)));
+CODES.forEach((id) => {
+  const node = document.getElementById(id);
+  if (node) refit.observe(node, { childList: true, characterData: true, subtree: false });
+});
+window.addEventListener("resize", fitAll);
 
 function draw(key) {
   const seconds = Date.now() / 1000;
@@ -47,7 +68,7 @@ function draw(key) {
       qr.innerHTML = svg;
       qr.dataset.payload = payload;
     });
-    ["short-code", "short-code-full"].forEach((id) => {
+    CODES.forEach((id) => {
       const node = document.getElementById(id);
       if (node) node.textContent = typed;
     });
@@ -75,6 +96,7 @@ function cashierView() {
 
   function open() {
     if (typeof view.showModal === "function") view.showModal(); else view.setAttribute("open", "");
+    fitAll();  // measured only now that the view has a size
     document.documentElement.classList.add("cashier-mode");
     if (theme) theme.content = "#ffffff";  // the browser's own bar goes white too
     const root = document.documentElement;
@@ -122,6 +144,7 @@ async function start() {
   }
   box.classList.add("ready");
   draw(key);
+  fitAll();
   cashierView();
   setInterval(() => draw(key), 1000);
 }
