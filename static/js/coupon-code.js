@@ -29,20 +29,108 @@ async function loadKey(id, url) {
   return key;
 }
 
+let drawn = "";
+const CODES = ["short-code", "short-code-full"];
+
+// The typed code stays on one line: where a long coupon number would not fit the width, the
+// digits shrink just enough (the style sheet sets the size, this only ever makes it smaller).
+function fit(node) {
+  node.style.fontSize = "";
+  if (!node.clientWidth || node.scrollWidth <= node.clientWidth) return;
+  const size = parseFloat(getComputedStyle(node).fontSize);
+  node.style.fontSize = `${Math.floor(size * (node.clientWidth / node.scrollWidth) * 0.97)}px`;
+}
+
+function fitAll() {
+  CODES.forEach((id) => { const node = document.getElementById(id); if (node) fit(node); });
+}
+
+const refit = new MutationObserver((changes) => changes.forEach((change) => fit(change.target)));
+CODES.forEach((id) => {
+  const node = document.getElementById(id);
+  if (node) refit.observe(node, { childList: true, characterData: true, subtree: false });
+});
+window.addEventListener("resize", fitAll);
+
 function draw(key) {
   const seconds = Date.now() / 1000;
   const step = Math.floor(seconds / key.period);
   const code = HOTP.generate({ secret: Secret.fromBase32(key.secret), algorithm: key.algorithm,
     digits: key.digits, counter: step });
   const payload = `LL1:${key.coupon_id}:${step}:${code}`;
-  const qr = document.getElementById("qr");
-  qr.innerHTML = renderSVG(payload, { ecc: "M", border: 2 });
-  qr.dataset.payload = payload;
-  document.getElementById("short-code").textContent = `${key.coupon_id}-${code.slice(0, 3)} ${code.slice(3)}`;
+  if (payload !== drawn) {
+    // The page's QR and the cashier view's QR are the same code, redrawn only when it changes.
+    const svg = renderSVG(payload, { ecc: "M", border: 2 });
+    const typed = `${key.coupon_id}-${code.slice(0, 3)} ${code.slice(3)}`;
+    ["qr", "qr-full"].forEach((id) => {
+      const qr = document.getElementById(id);
+      if (!qr) return;
+      qr.innerHTML = svg;
+      qr.dataset.payload = payload;
+    });
+    CODES.forEach((id) => {
+      const node = document.getElementById(id);
+      if (node) node.textContent = typed;
+    });
+    drawn = payload;
+  }
   const left = Math.ceil(key.period - (seconds % key.period));
-  const bar = document.getElementById("qr-time");
-  bar.value = left;
-  bar.max = key.period;
+  ["qr-time", "qr-time-full"].forEach((id) => {
+    const bar = document.getElementById(id);
+    if (!bar) return;
+    bar.value = left;
+    bar.max = key.period;
+  });
+}
+
+// "Show to cashier": the QR and the code alone, black on white and as large as the screen allows,
+// full screen where the browser lets a page do that (not on iPhones) and a full-viewport overlay
+// otherwise. Tap anywhere, the Back button or Esc to leave; focus returns to the button.
+function cashierView() {
+  const view = document.getElementById("cashier-view");
+  const opener = document.getElementById("cashier-open");
+  if (!view || !opener) return;
+  const theme = document.querySelector('meta[name="theme-color"]');
+  const brand = theme ? theme.content : "";
+  let wakeLock = null;
+
+  function open() {
+    if (typeof view.showModal === "function") view.showModal(); else view.setAttribute("open", "");
+    fitAll();  // measured only now that the view has a size
+    document.documentElement.classList.add("cashier-mode");
+    if (theme) theme.content = "#ffffff";  // the browser's own bar goes white too
+    const root = document.documentElement;
+    if (document.fullscreenEnabled && root.requestFullscreen && !document.fullscreenElement) {
+      root.requestFullscreen({ navigationUI: "hide" }).catch(() => undefined);
+    }
+    // Keep the screen on while the cashier scans (nothing to do where there is no wake lock).
+    if (navigator.wakeLock) {
+      navigator.wakeLock.request("screen").then((lock) => { wakeLock = lock; }).catch(() => undefined);
+    }
+    const close = document.getElementById("cashier-close");
+    if (close) close.focus();
+  }
+
+  function close() {
+    if (view.open) {
+      if (typeof view.close === "function") view.close(); else { view.removeAttribute("open"); closed(); }
+    }
+  }
+
+  function closed() {
+    document.documentElement.classList.remove("cashier-mode");
+    if (theme) theme.content = brand;
+    if (document.fullscreenElement && document.exitFullscreen) document.exitFullscreen().catch(() => undefined);
+    if (wakeLock) { wakeLock.release().catch(() => undefined); wakeLock = null; }
+    opener.focus();
+  }
+
+  opener.addEventListener("click", open);
+  view.addEventListener("close", closed);
+  view.addEventListener("click", close);  // a tap anywhere, the Back button included
+  // Esc: the dialog closes itself ("cancel"); in full screen the browser leaves full screen first.
+  document.addEventListener("keydown", (event) => { if (event.key === "Escape" && view.open) close(); });
+  document.addEventListener("fullscreenchange", () => { if (!document.fullscreenElement) close(); });
 }
 
 async function start() {
@@ -56,6 +144,8 @@ async function start() {
   }
   box.classList.add("ready");
   draw(key);
+  fitAll();
+  cashierView();
   setInterval(() => draw(key), 1000);
 }
 

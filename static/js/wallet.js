@@ -1,5 +1,6 @@
 // The wallet: check in when the page opens (and every minute while it is visible), show what
 // dropped and why, and how far each shop is. The position goes to the server once per check-in.
+// On a coupon's own page the position is asked for only on the resident's tap, for the distance.
 import { yuan } from "./money.js";
 
 (function () {
@@ -39,10 +40,24 @@ import { yuan } from "./money.js";
   }
 
   if (!panel) {
-    // A page without the airdrop panel (coupon details) still shows the distance to the shop.
-    if ("geolocation" in navigator && document.querySelector("[data-shop-lat]")) {
-      navigator.geolocation.getCurrentPosition(function (p) { showDistances(p.coords); }, function () {},
-        { maximumAge: 60000, timeout: 10000 });
+    // A coupon's own page asks for the position only when the resident taps "How far is it?": it is
+    // shown at the till, where a location prompt would be in the way. Where Linli may already
+    // see the position, nothing is asked, so the distance is shown at once.
+    var ask = document.getElementById("distance-ask");
+    var button = document.getElementById("distance-button");
+    if (!ask || !button) return;
+    if (!("geolocation" in navigator)) { ask.remove(); return; }
+    var locate = function () {
+      navigator.geolocation.getCurrentPosition(function (p) { showDistances(p.coords); ask.remove(); }, function () {
+        var why = document.getElementById("distance-why");
+        if (why && texts.no_fix) why.textContent = texts.no_fix;
+      }, { maximumAge: 60000, timeout: 10000 });
+    };
+    button.addEventListener("click", locate);
+    if (navigator.permissions && navigator.permissions.query) {
+      navigator.permissions.query({ name: "geolocation" })
+        .then(function (state) { if (state.state === "granted") locate(); })
+        .catch(function () { /* no permissions API: the button stays */ });
     }
     return;
   }
