@@ -109,7 +109,8 @@ def to_ical(feed_events: Iterable[FeedEvent], *, tz: ZoneInfo, name: str = CALEN
     calendar.add("calscale", "GREGORIAN")
     calendar.calendar_name = name  # NAME and X-WR-CALNAME
     calendar.add("x-wr-timezone", tz.key)
-    calendar.refresh_interval = REFRESH  # REFRESH-INTERVAL;VALUE=DURATION (RFC 7986)
+    # RFC 7986 requires the VALUE parameter, which icalendar's refresh_interval leaves out.
+    calendar.add("refresh-interval", vDuration(REFRESH), parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", vDuration(REFRESH))  # the same, for Outlook
     feed_events = list(feed_events)
     for e in feed_events:

@@ -59,10 +59,11 @@ def check_valid(body: bytes) -> None:
     assert body.endswith(b"\r\n") and b"\n" not in body.replace(b"\r\n", b"")
     assert all(len(line) <= 75 for line in body.split(b"\r\n"))  # folded
     calendar = Calendar.from_ical(body)
+    calendar.validate()  # icalendar's own check of required properties and components
     assert str(calendar["VERSION"]) == "2.0" and str(calendar["PRODID"]) == ical.PRODID
     assert str(calendar["X-WR-CALNAME"]) == ical.CALENDAR_NAME
     assert calendar.refresh_interval == timedelta(hours=1)
-    assert b"\r\nREFRESH-INTERVAL;VALUE=DURATION:PT1H\r\n" in body or b"\r\nREFRESH-INTERVAL:PT1H\r\n" in body
+    assert b"\r\nREFRESH-INTERVAL;VALUE=DURATION:PT1H\r\n" in body  # RFC 7986: VALUE=DURATION is required
     assert b"\r\nX-PUBLISHED-TTL:PT1H\r\n" in body
     events = calendar.walk("VEVENT")
     assert events
