@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, vDuration
-
 from merchant.rules import Window
 
 PRODID = "-//Linli//Airdrop schedule//EN"
@@ -103,6 +101,8 @@ def events(campaigns: Iterable[FeedCampaign], *, now: datetime, tz: ZoneInfo,
 
 def to_ical(feed_events: Iterable[FeedEvent], *, tz: ZoneInfo, name: str = CALENDAR_NAME) -> bytes:
     """The calendar: times in `tz` with its VTIMEZONE, CRLF lines folded and text escaped by icalendar."""
+    from icalendar import Calendar, Event, vDuration  # here, not at import: it takes a third of a second
+
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
