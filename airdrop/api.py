@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint as FlaskBlueprint
-from flask import current_app
+from flask import current_app, request
 from flask.views import MethodView
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_smorest import Page
 
-from airdrop import last_fix, operations, rules
+from airdrop import ical, last_fix, operations, rules
 from airdrop.schemas import CheckinIn, CheckinOut, OfferOut, ScheduleQuery
 from core.db import utcnow
 from core.extensions import Blueprint, problems
@@ -72,28 +73,14 @@ class Schedule(MethodView):
 
 @feeds.get("/feeds/airdrops.ics")
 def airdrops_ical():
-    """The airdrop schedule as an iCalendar feed, one event per airdrop period."""
-    from icalendar import Calendar, Event
-
-    settings = airdrop_settings()
+    """The airdrop schedule as an iCalendar feed (airdrop/ical.py), one event per airdrop period."""
+    tz = airdrop_settings().tz
     now = utcnow()
-    calendar = Calendar()
-    calendar.add("prodid", "-//Linli//Airdrop schedule//EN")
-    calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", "Linli coupon airdrops")
-    calendar.add("x-wr-timezone", settings.tz.key)
-    for offer in operations.offers(now, settings, days=14):
-        for period in offer["airdrops"]:
-            event = Event()
-            event.add("uid", f"airdrop-{offer['campaign_id']}-{period['start'].isoformat()}@linli")
-            event.add("dtstamp", now)
-            event.add("dtstart", period["start"])
-            event.add("dtend", period["end"])
-            event.add("summary", f"{offer['merchant_name']}: {offer['title']}")
-            event.add("location", offer["merchant_address"])
-            event.add("description", offer["description"])
-            calendar.add_component(event)
-    response = current_app.response_class(calendar.to_ical(), mimetype="text/calendar")
+    body = ical.to_ical(ical.events(operations.feed_campaigns(now, days=ical.HORIZON_DAYS), now=now, tz=tz), tz=tz)
+    response = current_app.response_class(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = 'inline; filename="linli-airdrops.ics"'
+    # The same campaigns give the same bytes: calendars polling hourly get 304 until something changes.
+    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+    response.cache_control.public = True
     response.cache_control.max_age = 300
-    return response
+    return response.make_conditional(request)

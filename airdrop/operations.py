@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from airdrop import rules
+from airdrop import ical, rules
 from airdrop.live import live_in
 from core.db import db
 from core.identity.models import Merchant
@@ -160,3 +160,17 @@ def offers(now: datetime, settings: AirdropSettings, *, fence_id: int | None = N
             "airdrops": [{"start": s, "end": e} for s, e in periods],
         })
     return out
+
+
+def feed_campaigns(now: datetime, *, days: int) -> list[ical.FeedCampaign]:
+    """Published campaigns with coupons left that run at some time in the next `days`, for the feed."""
+    rows = db.session.execute(
+        select(Campaign, Merchant).join(Merchant, Merchant.id == Campaign.merchant_id)
+        .where(Campaign.status == CampaignStatus.PUBLISHED, Campaign.ends_at > now,
+               Campaign.starts_at < now + timedelta(days=days), Campaign.remaining > 0)
+        .order_by(Campaign.starts_at, Campaign.id)).all()
+    return [ical.FeedCampaign(
+        id=c.id, title=c.title, description=c.description or "", merchant_name=m.name,
+        merchant_address=m.address or "", starts_at=c.starts_at, ends_at=c.ends_at,
+        windows=tuple(parse_windows(c.airdrop_windows or [])), stamp=c.created_at, sequence=c.version - 1)
+        for c, m in rows]
