@@ -3,24 +3,12 @@ share the `attribute[CODE]` convention)."""
 
 from __future__ import annotations
 
-import math
-
 from werkzeug.datastructures import FileStorage, MultiDict
 
+from core.forms import number
 from services import rules
 from services.models import Channel
 from services.operations import NewReport
-
-
-def number_or_none(raw: str | None):
-    """A coordinate from a form: a finite number, or the raw text for the rules to refuse."""
-    if raw is None or not raw.strip():
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        return raw
-    return value if math.isfinite(value) else raw
 
 
 def attributes(form: MultiDict) -> dict:
@@ -34,7 +22,7 @@ def photo_bytes(files: list[FileStorage]) -> list[bytes]:
 
 def report_from_form(code: str, form: MultiDict, files: MultiDict, **who) -> NewReport:
     return NewReport(category_code=code, description=form.get("description"),
-                     lat=number_or_none(form.get("lat")), lon=number_or_none(form.get("lon")),
+                     lat=number(form.get("lat")), lon=number(form.get("lon")),
                      address=form.get("address"), answers=attributes(form),
                      photos=photo_bytes(files.getlist("photos")), **who)
 

@@ -93,6 +93,9 @@ function cashierView() {
   const theme = document.querySelector('meta[name="theme-color"]');
   const brand = theme ? theme.content : "";
   let wakeLock = null;
+  // Set when closing the view asks the browser to leave full screen: the full-screen change that
+  // follows belongs to that close, and must not close a view opened again meanwhile.
+  let leaving = false;
 
   function open() {
     if (typeof view.showModal === "function") view.showModal(); else view.setAttribute("open", "");
@@ -120,7 +123,10 @@ function cashierView() {
   function closed() {
     document.documentElement.classList.remove("cashier-mode");
     if (theme) theme.content = brand;
-    if (document.fullscreenElement && document.exitFullscreen) document.exitFullscreen().catch(() => undefined);
+    if (document.fullscreenElement && document.exitFullscreen) {
+      leaving = true;
+      document.exitFullscreen().catch(() => { leaving = false; });
+    }
     if (wakeLock) { wakeLock.release().catch(() => undefined); wakeLock = null; }
     opener.focus();
   }
@@ -130,7 +136,11 @@ function cashierView() {
   view.addEventListener("click", close);  // a tap anywhere, the Back button included
   // Esc: the dialog closes itself ("cancel"); in full screen the browser leaves full screen first.
   document.addEventListener("keydown", (event) => { if (event.key === "Escape" && view.open) close(); });
-  document.addEventListener("fullscreenchange", () => { if (!document.fullscreenElement) close(); });
+  document.addEventListener("fullscreenchange", () => {
+    if (document.fullscreenElement) return;
+    if (leaving) { leaving = false; return; }
+    close();  // the browser left full screen (Esc, a gesture): the view goes with it
+  });
 }
 
 async function start() {
