@@ -189,12 +189,11 @@ def close_other_sessions(user: User, *, keep: str | None = None) -> list[str]:
     """Sign the account out on every device (but `keep`); returns the closed sessions' hashes.
 
     The session version moves too, so a cookie made before this table existed is refused as well."""
-    stmt = select(UserSession.id_hash).where(UserSession.user_id == user.id)
+    stmt = delete(UserSession).where(UserSession.user_id == user.id)
     if keep:
         stmt = stmt.where(UserSession.id_hash != session_hash(keep))
-    closed = list(db.session.scalars(stmt))
-    if closed:
-        db.session.execute(delete(UserSession).where(UserSession.id_hash.in_(closed)))
+    # One statement: a session opened meanwhile is either deleted and returned, or not seen at all.
+    closed = list(db.session.scalars(stmt.returning(UserSession.id_hash)))
     user.session_version = User.session_version + 1
     user.revision = User.revision + 1
     db.session.flush()
