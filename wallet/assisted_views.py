@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from core.config import district_tz
 from core.db import db, utcnow
+from core.forms import attempt
 from core.identity.access import roles_required
 from core.identity.models import Merchant, Role, User
 from core.identity.rules import N_
@@ -45,12 +46,13 @@ def _live_campaigns(now):
 @staff_only
 def find():
     who = request.args.get("who", "").strip()
-    resident, coupons, campaigns, problem = None, [], [], None
+    resident, coupons, campaigns, problem, new_phone = None, [], [], None, None
     if who:
         try:
             resident = assisted.find_resident(who)
         except NotFound as exc:
             problem = _(exc.detail)
+            new_phone = assisted.unregistered_phone(who)
         else:
             now = utcnow()
             query = shelf_query(resident.id, "usable", now)
@@ -58,7 +60,27 @@ def find():
             coupons = [coupon_view(row, now) for row in rows]
             campaigns = _live_campaigns(now)
     return render_template("wallet/assisted.html", who=who, resident=resident, coupons=coupons,
-                           campaigns=campaigns, problem=problem), (404 if problem else 200)
+                           campaigns=campaigns, problem=problem, new_phone=new_phone, errors={},
+                           form={}), (404 if problem else 200)
+
+
+@web.post("/register")
+@staff_only
+def register():
+    """Someone at the desk with no account: a name and a mobile number, then their coupon."""
+    form = request.form
+    result, errors = attempt(lambda: assisted.register_resident(display_name=form.get("display_name", ""),
+                                                                phone=form.get("phone", "")))
+    if errors:
+        return render_template("wallet/assisted.html", who=form.get("phone", "").strip(), resident=None, coupons=[],
+                               campaigns=[], problem=None, new_phone=form.get("phone", "").strip(), errors=errors,
+                               form=form), 422
+    resident, created = result
+    if created:
+        flash(_("%(name)s is registered. Give a coupon, then print it.", name=resident.display_name))
+    else:
+        flash(_("This mobile number is already registered to %(name)s.", name=resident.display_name))
+    return redirect(url_for("assisted.find", who=resident.identifier))
 
 
 @web.post("/give")
@@ -86,6 +108,8 @@ def print_coupon(coupon_id: int):
     slip = printed.print_code(coupon_id=coupon_id, resident_id=resident_id, staff_id=current_user.id,
                                   now=utcnow(), key=tokens.printed_key(current_app.config["SECRET_KEY"]))
     coupon = my_coupon(resident_id, coupon_id, utcnow())
+    resident = db.session.get(User, resident_id)
     svg = qrcode.make(slip.payload, image_factory=qrcode.image.svg.SvgPathImage, box_size=12, border=2)
     return render_template("wallet/printed.html", coupon=coupon, digits=tokens.group_digits(slip.digits),
-                           qr_svg=svg.to_string(encoding="unicode"))
+                           qr_svg=svg.to_string(encoding="unicode"),
+                           back=url_for("assisted.find", who=resident.identifier if resident else None))

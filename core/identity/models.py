@@ -99,6 +99,9 @@ class User(AccountMixin, UserMixin, db.Model):
     revision: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A one-time sign-in code an admin gave in person (a keyed hash only), and when it stops working.
+    sign_in_code_hash: Mapped[str | None] = mapped_column(String(64))
+    sign_in_code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class UserSession(db.Model):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
+import secrets
 from dataclasses import dataclass
 
 import phonenumbers
@@ -61,6 +64,52 @@ def password_problems(password: str, identifier: str = "") -> list[str]:
     return problems
 
 
+# One-time sign-in codes are read aloud at a desk and typed by someone unused to phones: no 0/O,
+# 1/I/L, 8 characters from 31 (about 40 bits), in two groups of four.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 8
+_CODE_SEPARATORS = re.compile(r"[\s\-_.]+")
+
+
+def new_sign_in_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def grouped_code(code: str) -> str:
+    return f"{code[:4]}-{code[4:]}"
+
+
+def typed_code(raw: str) -> str | None:
+    """The code as typed (any case, spaces or dashes between), or None if it cannot be one."""
+    code = _CODE_SEPARATORS.sub("", raw or "").upper()
+    if len(code) != CODE_LENGTH or any(c not in CODE_ALPHABET for c in code):
+        return None
+    return code
+
+
+def sign_in_code_hash(code: str, key: bytes) -> str:
+    """Keyed, so a copy of the table cannot be searched for codes offline (8 characters are few)."""
+    return hmac.new(key, code.encode(), hashlib.sha256).hexdigest()
+
+
+_PHONE_QUERY = re.compile(r"^[\d\s\-+().]+$")
+
+
+@dataclass(frozen=True)
+class AccountSearch:
+    text: str  # matched against names and email addresses
+    digits: str | None  # matched against mobile numbers, when the query reads as (part of) one
+
+
+def account_search(raw: str) -> AccountSearch | None:
+    """What an admin typed in the accounts search box; None when it is blank."""
+    text = " ".join((raw or "").split())[:120]
+    if not text:
+        return None
+    digits = re.sub(r"\D", "", text) if _PHONE_QUERY.match(text) else ""
+    return AccountSearch(text=text, digits=digits or None)
+
+
 HOME_BY_ROLE = {
     "resident": "core.home_resident",
     "merchant": "core.home_merchant",
@@ -71,3 +120,8 @@ HOME_BY_ROLE = {
 
 def home_endpoint(role: str) -> str:
     return HOME_BY_ROLE[role]
+
+
+def sign_in_code_key(secret: str) -> bytes:
+    """The key of sign-in code hashes, kept apart from every other use of the app's secret."""
+    return hashlib.sha256(b"linli-sign-in-code:" + secret.encode()).digest()

@@ -85,3 +85,44 @@ class CsrfOut(StrictSchema):
 class DepartmentOut(StrictSchema):
     id = Integer()
     name = fields.String()
+
+
+class AccountEditForm(StrictSchema):
+    """An admin's edit of an account, at the revision their page showed."""
+
+    revision = Integer(required=True, load_only=True)
+    display_name = fields.String(required=True, validate=Length(min=1, max=80))
+    email = fields.String(validate=Length(max=254))
+    phone = fields.String(validate=Length(max=40))
+    role = fields.Enum(Role, by_value=True, required=True)
+    merchant_id = Id()
+    merchant_role = fields.Enum(MerchantRole, by_value=True)
+    department_id = Id()
+
+    @pre_load
+    def _from_form(self, form, **kwargs):
+        return given(revision=whole(form.get("revision")), display_name=(form.get("display_name") or "").strip(),
+                     email=(form.get("email") or "").strip() or None, phone=(form.get("phone") or "").strip() or None,
+                     role=form.get("role") or None, merchant_id=whole(form.get("merchant_id")),
+                     merchant_role=form.get("merchant_role") or None, department_id=whole(form.get("department_id")))
+
+
+class CodeSignInForm(StrictSchema):
+    """A one-time code from an admin, and the new password it sets."""
+
+    identifier = fields.String(required=True, validate=Length(min=3, max=254))
+    code = fields.String(required=True, validate=Length(min=1, max=40))
+    new_password = fields.String(required=True, load_only=True, validate=Length(max=128))
+
+    @pre_load
+    def _from_form(self, form, **kwargs):
+        return given(identifier=(form.get("identifier") or "").strip() or None,
+                     code=(form.get("code") or "").strip() or None, new_password=form.get("new_password") or None)
+
+
+class DepartmentForm(StrictSchema):
+    name = fields.String(required=True, validate=Length(min=1, max=120))
+
+    @pre_load
+    def _from_form(self, form, **kwargs):
+        return given(name=" ".join((form.get("name") or "").split()) or None)
