@@ -248,7 +248,7 @@ def test_departments_are_created_and_renamed_with_unique_names_and_show_their_st
         db.session.commit()
         parks_id, water_id = parks.id, other.id
     listing = admin.get("/admin/departments").get_data(as_text=True)
-    assert re.search(r"Parks and Trees</strong>\s*<span class=\"muted\">2 members of staff", listing)
+    assert re.search(r"Parks and Trees</strong>\s*<span class=\"muted\">Staff: 2<", listing)
     clash = admin.post("/admin/departments", data={"name": "Water"})
     assert clash.status_code == 409 and "A department with this name already exists." in clash.get_data(as_text=True)
     renamed_clash = admin.post(f"/admin/departments/{water_id}", data={"name": "Parks and Trees"})

@@ -352,7 +352,8 @@ def _hostile_district(app, make_user, make_fence) -> dict:
                                comment=hostile("comment"), at=now))
         db.session.commit()
         return {"people": {role: user.identifier for role, user in people.items()},
-                "resident": resident.identifier, "refs": [r.ref for r in reports], "coupon_id": coupon.id,
+                "resident": resident.identifier, "resident_id": resident.id, "refs": [r.ref for r in reports],
+                "coupon_id": coupon.id,
                 "campaign_id": campaign.id, "category_id": category.id, "fence_id": fence.id}
 
 
@@ -363,7 +364,8 @@ SKIP = {"static", "core.vendor", "core.service_worker", "reports.photo",
 def _urls(app, seeded: dict) -> list[str]:
     values = {"code": ["hostile"], "ref": seeded["refs"], "service_request_id": seeded["refs"],
               "service_code": ["hostile"], "coupon_id": [seeded["coupon_id"]],
-              "campaign_id": [seeded["campaign_id"]], "fmt": ["json", "xml"], "rest": ["nothing-here"]}
+              "campaign_id": [seeded["campaign_id"]], "fmt": ["json", "xml"], "rest": ["nothing-here"],
+              "user_id": [seeded["resident_id"]]}
     urls = []
     with app.test_request_context():
         from flask import url_for
@@ -423,6 +425,8 @@ def test_every_page_of_every_role_escapes_hostile_text(app, make_user, make_fenc
         ("admin", "/admin/catalogue/hostile"): {"category", "category description", "group", "prompt", "choice",
                                                 "department", "keyword", "icon"},
         ("admin", "/admin/accounts"): {"person"},
+        ("admin", f"/admin/accounts/{seeded['resident_id']}"): {"person"},
+        ("admin", "/admin/departments"): {"department"},
         ("admin", "/admin/fences"): {"fence"},
         ("admin", "/admin/open311-keys"): {"key"},
         ("anonymous", f"/r/{open_ref}"): {"description", "address", "category", "public note"},
