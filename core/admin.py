@@ -93,11 +93,11 @@ def _account_or_404(user_id: int) -> User:
 def _account_page(user_id: int, *, errors: dict | None = None, form: dict | None = None, code: str | None = None,
                   status: int = 200):
     """The account as it is now; after a refusal, the form as the admin sent it (with their revision),
-    except after a 409, where the current version replaces it."""
+    except when someone else changed the account first: then the current version replaces it."""
     user = _account_or_404(user_id)
     errors = errors or {}
     changed_meanwhile = status == 409 and "revision" in errors
-    shown = _as_form(user) if form is None or changed_meanwhile else {**form, "revision": form.get("revision")}
+    shown = _as_form(user) if form is None or changed_meanwhile else form
     return render_template("admin/account.html", user=user, form=shown, errors=errors, code=code,
                            changed_meanwhile=changed_meanwhile, is_self=user.id == current_user.id,
                            code_url=url_for("sign_in_code.use", _external=True), **_choices()), status, NO_STORE
