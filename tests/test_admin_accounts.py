@@ -222,6 +222,18 @@ def test_expired_and_forged_codes_are_refused(app, signed_in):
                                                            "password": "a new password 2026"}).status_code == 401
 
 
+def test_a_code_given_before_the_account_was_disabled_stays_dead(app, signed_in):
+    admin, _ = signed_in(Role.ADMIN)
+    _device, user_id = signed_in(Role.RESIDENT)
+    with app.app_context():
+        identifier = db.session.get(User, user_id).identifier
+    code = _give_code(admin, user_id)
+    for active in ("off", "on"):
+        admin.post(f"/admin/accounts/{user_id}/active", data={"active": active, "revision": _revision(app, user_id)})
+    assert _use_code(app, identifier, code).status_code == 401
+    assert _use_code(app, identifier, _give_code(admin, user_id)).status_code == 302
+
+
 def test_code_attempts_are_rate_limited(app, signed_in):
     _device, user_id = signed_in(Role.RESIDENT)
     app.config["LOGIN_RATE_LIMIT"] = "3 per minute"

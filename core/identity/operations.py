@@ -384,8 +384,8 @@ def set_account_active(user_id: int, *, revision: int, actor_id: int, active: bo
         raise ValidationFailed("You cannot disable your own account.",
                                errors={"_": [N_("You cannot disable your own account: ask another admin.")]})
     values: dict = {"active": active}
-    if not active:
-        values["session_version"] = User.session_version + 1
+    if not active:  # a code given before must not work again once the account is enabled
+        values.update(session_version=User.session_version + 1, sign_in_code_hash=None, sign_in_code_expires_at=None)
     _conditional_update(user_id, revision, values)
     return _fresh(user_id), ([] if active else _delete_sessions(user_id))
 
