@@ -11,8 +11,11 @@ from sqlalchemy import select
 
 from core.db import db, utcnow
 from services.models import Notification, ServiceRequest, Status
+from tests import test_services as base
 from tests.conftest import login
-from tests.test_services import district, file, jpeg, the_report  # noqa: F401 - the fixture and helpers
+from tests.test_services import file, jpeg, the_report
+
+district = base.district  # the same department, staff and residents as the services tests
 
 NOTE = "Bulb replaced, fuse checked"
 
