@@ -2,7 +2,8 @@
 the work order opens with the order, the way there and "close on site" in the first screen; a
 photo chosen with the camera input shows as a thumbnail before it is sent; closing tells the
 resident, whose home shows the unread count and whose notification names the problem; the
-ranking reads as cards with nothing wider than the phone. Screenshots: test-artifacts/staff-*.png."""
+ranking reads as cards with nothing wider than the phone; the resident's report form previews its
+photos too. Screenshots: test-artifacts/staff-*.png."""
 
 from __future__ import annotations
 
@@ -135,5 +136,17 @@ def test_staff_close_on_site_and_the_resident_is_told(chromium, demo_site, app, 
         staff.locator("#how-computed summary").click()
         expect(staff.locator("[data-explains=within]")).to_be_visible()
         staff.screenshot(path=str(ARTIFACTS / f"staff-ranking-{name}.png"), full_page=True)
+
+    # The resident's report form previews its photos the same way, and sends what is left.
+    resident.goto(f"{demo_site}/report/streetlight")
+    resident.locator("#photos").set_input_files([_png(tmp_path / "a.png", "navy"), _png(tmp_path / "b.png", "red")])
+    previews = resident.locator("#photos-preview li")
+    expect(previews).to_have_count(2)
+    expect(previews.nth(1)).to_contain_text("b.png")
+    previews.first.get_by_role("button").click()
+    expect(previews).to_have_count(1)
+    expect(previews.first).to_contain_text("b.png")
+    _no_overflow(resident, "report form")
+    resident.screenshot(path=str(ARTIFACTS / "staff-report-form-preview.png"), full_page=True)
     desk.close()
     home.close()
