@@ -427,6 +427,12 @@ def ranking(first: datetime, last: datetime, now: datetime) -> list[rules.Depart
     return rules.rank([rules.department_figures(d.id, d.name, rows[d.id], now) for d in departments])
 
 
+def overdue_count(department_id: int, now: datetime) -> int:
+    """The department's open work past its promised time (the staff home's badge)."""
+    return db.session.scalar(select(func.count(ServiceRequest.id)).where(
+        ServiceRequest.department_id == department_id, ServiceRequest.overdue(now)))
+
+
 def unread_count(user_id: int) -> int:
     return db.session.scalar(select(func.count()).select_from(Notification).where(
         Notification.user_id == user_id, Notification.read_at.is_(None)))

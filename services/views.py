@@ -170,3 +170,13 @@ def unread_notifications():
             return 0
         return operations.unread_count(current_user.id)
     return {"unread_notifications": count}
+
+
+@web.app_context_processor
+def overdue_work():
+    """`overdue_work()` in a template: the signed-in staff member's department's overdue work orders."""
+    def count() -> int:
+        if not (current_user.is_authenticated and current_user.role is Role.STAFF and current_user.department_id):
+            return 0
+        return operations.overdue_count(current_user.department_id, utcnow())
+    return {"overdue_work": count}

@@ -166,7 +166,11 @@ def test_the_ranking_counts_overdue_open_work_as_missed_and_explains_each_figure
             r.expected_at = utcnow() - timedelta(hours=2)
         db.session.commit()
         first_ref = late[0].ref
-    _close(login(app, d["staff"]), first_ref, photos=(io.BytesIO(jpeg()), "after.jpg"))
+    staff = login(app, d["staff"])
+    _close(staff, first_ref, photos=(io.BytesIO(jpeg()), "after.jpg"))
+    home = staff.get("/staff").get_data(as_text=True)
+    assert re.search(r'id="overdue"[^>]*>.*?<span class="count-badge" aria-hidden="true">2</span>.*?2 overdue',
+                     home, flags=re.S)  # the same open work past its promise, on the staff home
     html = app.test_client().get("/ranking").get_data(as_text=True)
     row = re.search(r'<tr class="[^"]*" data-department="Roads and Lighting">(.*?)</tr>', html, flags=re.S)[1]
     within = re.search(r"<td[^>]*data-within>(.*?)</td>", row, flags=re.S)[1]
