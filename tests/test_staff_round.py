@@ -74,7 +74,7 @@ def test_the_work_order_puts_the_order_the_way_there_and_closing_before_the_deta
     ref = the_report(app).ref
     html = login(app, d["staff"]).get(f"/staff/requests/{ref}").get_data(as_text=True)
     positions = [html.index(marker) for marker in (
-        'id="order"', "Outside no. 12 Dongming Road", 'href="geo:', 'alt="Photo of the problem"', 'id="close"',
+        'id="order"', 'alt="Photo of the problem"', "Outside no. 12 Dongming Road", 'href="geo:', 'id="close"',
         'name="resolution"', 'id="close-note"', 'id="details-title"', 'id="audit-title"')]
     assert positions == sorted(positions)
     camera = re.search(r'<input type="file" id="after-photos"[^>]*>', html, flags=re.S)[0]
