@@ -56,8 +56,7 @@ def _file(app, n: int) -> str:
 def _prefs(page, lang: str, large: bool) -> None:
     """The account's language and text size, through the chips every page carries."""
     if (page.locator("html").get_attribute("lang") or "").startswith("zh") != (lang == "zh"):
-        page.locator(".prefs .chip[name=locale]").first.click() if lang == "en" else \
-            page.locator(".prefs .chip[name=locale][value=zh]").click()
+        page.locator(f".prefs .chip[name=locale][value={lang}]").click()
         page.wait_for_load_state("networkidle")
     if ("large-text" in (page.locator("html").get_attribute("class") or "")) != large:
         page.locator(".prefs .chip[name=large_text]").click()
