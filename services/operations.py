@@ -415,8 +415,8 @@ def photos_of(report: ServiceRequest) -> list[tuple[str, str]]:
         select(Photo.token, Photo.kind).where(Photo.request_id == report.id).order_by(Photo.id))]
 
 
-def ranking(first: datetime, last: datetime) -> list[rules.DepartmentFigures]:
-    """Per department, over reports filed in [first, last)."""
+def ranking(first: datetime, last: datetime, now: datetime) -> list[rules.DepartmentFigures]:
+    """Per department, over reports filed in [first, last), judged as they stand at `now`."""
     departments = db.session.execute(select(Department.id, Department.name).order_by(Department.name)).all()
     rows: dict[int, list[tuple]] = {d.id: [] for d in departments}
     for dept, *values in db.session.execute(
@@ -424,7 +424,13 @@ def ranking(first: datetime, last: datetime) -> list[rules.DepartmentFigures]:
                    ServiceRequest.closed_at, ServiceRequest.expected_at, ServiceRequest.disputes)
             .where(ServiceRequest.created_at >= first, ServiceRequest.created_at < last)):
         rows.setdefault(dept, []).append(tuple(values))
-    return rules.rank([rules.department_figures(d.id, d.name, rows[d.id]) for d in departments])
+    return rules.rank([rules.department_figures(d.id, d.name, rows[d.id], now) for d in departments])
+
+
+def overdue_count(department_id: int, now: datetime) -> int:
+    """The department's open work past its promised time (the staff home's badge)."""
+    return db.session.scalar(select(func.count(ServiceRequest.id)).where(
+        ServiceRequest.department_id == department_id, ServiceRequest.overdue(now)))
 
 
 def unread_count(user_id: int) -> int:

@@ -225,18 +225,21 @@ def can_move(current: str, target: str) -> bool:
 
 @dataclass(frozen=True)
 class WorkOrderActions:
-    """What a work order's page offers: `act` is taking it on, assigning, updating and closing;
-    `moves` are the statuses it may be moved to by hand, in order."""
+    """What a work order's page offers: `act` is assigning, updating and closing; `claim` is
+    "I will do it", not offered to whoever already has it; `moves` are the statuses it may be
+    moved to by hand, in order."""
 
     act: bool
     moves: tuple[str, ...] = ()
+    claim: bool = True
 
 
-def work_order_actions(*, status: str, role: str) -> WorkOrderActions:
-    """Staff of the department act on open work; admins (and resolved work) are read-only."""
+def work_order_actions(*, status: str, role: str, mine: bool = False) -> WorkOrderActions:
+    """Staff of the department act on open work; admins (and resolved work) are read-only.
+    `mine`: the work order is assigned to the staff member looking at it."""
     if role != "staff" or status == RESOLVED:
-        return WorkOrderActions(act=False)
-    return WorkOrderActions(act=True, moves=tuple(s for s in OPEN_STATUSES if can_move(status, s)))
+        return WorkOrderActions(act=False, claim=False)
+    return WorkOrderActions(act=True, moves=tuple(s for s in OPEN_STATUSES if can_move(status, s)), claim=not mine)
 
 
 def can_judge(*, status: str, closed_at: datetime | None, now: datetime) -> bool:
@@ -253,31 +256,69 @@ def open311_status(status: str) -> str:
 
 @dataclass(frozen=True)
 class DepartmentFigures:
+    """A department's figures over the reports filed in a period (see RANKING_FIGURES for how
+    each is computed, in the words the page shows)."""
+
     department_id: int
     name: str
     filed: int
     median_ack_h: float | None
     median_close_h: float | None
-    within_sla: float | None
-    disputed: float | None
+    due: int  # closed, or still open past the promised time: the promise can be judged
+    on_time: int  # of those, closed by the promised time
+    overdue_open: int  # still open past the promised time (counted in `due`, never in `on_time`)
+    disputed_reports: int
+
+    @property
+    def within_sla(self) -> float | None:
+        return self.on_time / self.due if self.due else None
+
+    @property
+    def missed(self) -> int:
+        return self.due - self.on_time
+
+    @property
+    def disputed(self) -> float | None:
+        return self.disputed_reports / self.filed if self.filed else None
 
 
-def department_figures(department_id: int, name: str, rows: list[tuple]) -> DepartmentFigures:
-    """rows: (created_at, acknowledged_at, closed_at, expected_at, disputes) of reports filed in the period."""
+# The ranking's columns, each with how it is computed: the page shows these words beside the
+# figures, so nobody has to guess what "100 %" counts.
+RANKING_FIGURES = {
+    "filed": (_l("Reports"), _l("Reports filed by residents in the period.")),
+    "ack": (_l("Acknowledged (median)"),
+            _l("Half of the reports were acknowledged faster than this, half slower. Reports not yet "
+               "acknowledged are left out.")),
+    "close": (_l("Closed (median)"),
+              _l("Half of the closed reports took less time than this from report to close. Open reports "
+                 "are left out.")),
+    "within": (_l("Within the promised time"),
+               _l("Closed by the promised time, out of the reports whose promised time has passed or that are "
+                  "closed. Open work past its promised time counts as missed.")),
+    "disputed": (_l("Disputed"), _l("Reports a resident said were not fixed, out of all reports filed.")),
+}
+
+
+def department_figures(department_id: int, name: str, rows: list[tuple], now: datetime) -> DepartmentFigures:
+    """rows: (created_at, acknowledged_at, closed_at, expected_at, disputes) of reports filed in the period.
+
+    A report still open past its promised time has missed the promise already, whatever happens
+    next: leaving it out would let a department look punctual by not closing late work at all."""
     ack = [(a - c).total_seconds() / 3600 for c, a, *_ in rows if a is not None]
-    closed = [(cl - c, cl <= exp, d) for c, _, cl, exp, d in rows if cl is not None]
-    judged = [d for *_, d in rows]
+    closed = [(cl - c).total_seconds() / 3600 for c, _, cl, *_ in rows if cl is not None]
+    on_time = sum(1 for _, _, cl, exp, _ in rows if cl is not None and cl <= exp)
+    overdue_open = sum(1 for _, _, cl, exp, _ in rows if cl is None and exp < now)
     return DepartmentFigures(
         department_id, name, len(rows),
         statistics.median(ack) if ack else None,
-        statistics.median(t.total_seconds() / 3600 for t, *_ in closed) if closed else None,
-        sum(1 for _, ok, _ in closed if ok) / len(closed) if closed else None,
-        sum(1 for d in judged if d) / len(judged) if judged else None)
+        statistics.median(closed) if closed else None,
+        due=len(closed) + overdue_open, on_time=on_time, overdue_open=overdue_open,
+        disputed_reports=sum(1 for *_, d in rows if d))
 
 
 def rank(figures: list[DepartmentFigures]) -> list[DepartmentFigures]:
-    """Best first: more closed within SLA, fewer disputes, faster closing; departments with no
-    reports in the period last."""
+    """Best first: more closed within the promised time (overdue open work counting as missed),
+    fewer disputes, faster closing; departments with no reports in the period last."""
     def key(f: DepartmentFigures):
         return (f.filed == 0, -(f.within_sla or 0), f.disputed or 0, f.median_close_h or float("inf"))
     return sorted(figures, key=key)

@@ -19,7 +19,7 @@ from core.identity.models import Role, User
 from core.identity.rules import N_
 from core.periods import BadPeriod, period_dates, read_period
 from geofence.operations import active_fence_names
-from services import operations, rules
+from services import operations, rules, timeline
 from services.forms import CHANNELS, assisted_contact, photo_bytes, report_from_form
 from services.models import Category, Channel, Resolution, ServiceRequest, Status
 from services.operations import WorkOrderConflict, area_of
@@ -63,13 +63,14 @@ def queue():
 
 
 def _actions(report: ServiceRequest) -> rules.WorkOrderActions:
-    return rules.work_order_actions(status=report.status.value, role=current_user.role.value)
+    return rules.work_order_actions(status=report.status.value, role=current_user.role.value,
+                                    mine=report.assignee_id == current_user.id)
 
 
 def _work_order_page(report: ServiceRequest, *, errors: dict | None = None, form=None, status: int = 200):
     """The work order with its timeline, the people in it and the colleagues it can go to; after a
     refused action, the same page with the messages beside the fields and what was typed."""
-    events = operations.timeline(report, public_only=False)
+    events = timeline.entries(operations.timeline(report, public_only=False), public_only=False)
     names = dict(db.session.execute(select(User.id, User.display_name).where(
         User.id.in_({e.actor_id for e in events if e.actor_id} | {report.assignee_id or 0}))).all())
     colleagues = db.session.execute(select(User.id, User.display_name).where(
@@ -153,10 +154,17 @@ def close(ref: str):
         # Closed (or changed) by someone else meanwhile: nothing to correct in this form.
         flash(_("Someone else changed this work order first. Here it is as it is now."))
         return redirect(url_for("work.work_order", ref=report.ref))
-    if errors:  # attempt() rolled back: read the work order again as it stands
-        return _work_order_page(_mine(ref), errors=errors, form=request.form, status=422)
+    if errors:
+        return _work_order_page(_as_it_is_now(ref), errors=errors, form=request.form, status=422)
     flash(_("Closed. The resident has been told."))
     return redirect(url_for("work.queue"))
+
+
+def _as_it_is_now(ref: str) -> ServiceRequest:
+    """The work order as the database holds it after attempt() rolled back: every loaded object
+    is thrown away and read again, so the page never shows a state that was undone."""
+    db.session.expire_all()
+    return _mine(ref)
 
 
 def _missing_reason():
@@ -200,13 +208,16 @@ def period_from_args(tz: ZoneInfo) -> tuple[date, date, datetime, datetime]:
     return first, last, datetime.combine(first, time(), tz), datetime.combine(last + timedelta(days=1), time(), tz)
 
 
+def _ranking_page(*, public: bool, mine: int | None):
+    first, last, start, end = period_from_args(district_tz())
+    return render_template("services/ranking.html", rows=operations.ranking(start, end, utcnow()), first=first,
+                           last=last, public=public, mine=mine, figures=rules.RANKING_FIGURES)
+
+
 @web.get("/ranking")
 @staff_or_admin
 def ranking():
-    tz = district_tz()
-    first, last, start, end = period_from_args(tz)
-    return render_template("services/ranking.html", rows=operations.ranking(start, end), first=first, last=last,
-                           public=False, mine=current_user.department_id)
+    return _ranking_page(public=False, mine=current_user.department_id)
 
 
 public = Blueprint("ranking_public", __name__)
@@ -214,8 +225,5 @@ public = Blueprint("ranking_public", __name__)
 
 @public.get("/ranking")
 def public_ranking():
-    tz = district_tz()
-    first, last, start, end = period_from_args(tz)
-    return render_template("services/ranking.html", rows=operations.ranking(start, end), first=first, last=last,
-                           public=True, mine=None)
+    return _ranking_page(public=True, mine=None)
 

@@ -15,7 +15,7 @@ from core.forms import attempt, first_message
 from core.identity.access import roles_required
 from core.identity.models import Role
 from core.ratelimit import account_or_address, rate_limit
-from services import operations, rules
+from services import operations, rules, timeline
 from services.api import report_limit
 from services.forms import report_from_form
 from services.models import Category, Notification, Photo, ServiceRequest, Supporter, Verdict
@@ -85,7 +85,8 @@ def track(ref: str):
     category = db.session.get(Category, report_.category_id)
     duplicate_of = db.session.get(ServiceRequest, report_.duplicate_of_id) if report_.duplicate_of_id else None
     return render_template("services/track.html", r=report_, category=category,
-                           events=operations.timeline(report_, public_only=True),
+                           events=timeline.entries(operations.timeline(report_, public_only=False),
+                                                   public_only=True),
                            photos=operations.photos_of(report_), duplicate_of=duplicate_of,
                            viewer=_viewer_state(report_), now=utcnow())
 
@@ -143,20 +144,39 @@ def mine():
 @web.get("/notifications")
 @residents
 def notifications():
+    """Opening the page reads them: one UPDATE marks what was unread and says which it was, so
+    those can still be shown as new this once (a notification arriving meanwhile is either
+    marked and shown, or left unread for next time; never marked unseen)."""
+    now = utcnow()
+    fresh = set(db.session.scalars(
+        update(Notification).where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
+        .values(read_at=now).returning(Notification.id).execution_options(synchronize_session=False)))
     rows = db.session.execute(
         select(Notification.id, Notification.kind, Notification.status, Notification.created_at,
-               Notification.read_at, ServiceRequest.ref)
+               ServiceRequest.ref, ServiceRequest.address, ServiceRequest.description, Category.name.label("category"))
         .join(ServiceRequest, ServiceRequest.id == Notification.request_id)
-        .where(Notification.user_id == current_user.id, Notification.created_at > utcnow() - timedelta(days=90))
+        .join(Category, Category.id == ServiceRequest.category_id)
+        .where(Notification.user_id == current_user.id, Notification.created_at > now - timedelta(days=90))
         .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(100)).all()
-    return render_template("services/notifications.html", rows=rows)
+    return render_template("services/notifications.html", rows=rows, fresh=fresh)
 
 
-@web.post("/notifications/read")
-@residents
-def read_all():
-    db.session.execute(update(Notification).where(Notification.user_id == current_user.id,
-                                                  Notification.read_at.is_(None)).values(read_at=utcnow()))
-    return redirect(url_for("reports.notifications"))
+@web.app_context_processor
+def unread_notifications():
+    """`unread_notifications()` in a template: the signed-in resident's unread count, asked only
+    by the pages that show it."""
+    def count() -> int:
+        if not (current_user.is_authenticated and current_user.role is Role.RESIDENT):
+            return 0
+        return operations.unread_count(current_user.id)
+    return {"unread_notifications": count}
 
 
+@web.app_context_processor
+def overdue_work():
+    """`overdue_work()` in a template: the signed-in staff member's department's overdue work orders."""
+    def count() -> int:
+        if not (current_user.is_authenticated and current_user.role is Role.STAFF and current_user.department_id):
+            return 0
+        return operations.overdue_count(current_user.department_id, utcnow())
+    return {"overdue_work": count}

@@ -59,7 +59,8 @@ def district(app, make_department, make_user):
             resident = make_user(Role.RESIDENT)
             neighbour = make_user(Role.RESIDENT)
             db.session.commit()
-            ids = {"staff": staff.identifier, "colleague_id": colleague.id, "outsider": outsider.identifier,
+            ids = {"staff": staff.identifier, "colleague": colleague.identifier,
+                   "colleague_id": colleague.id, "outsider": outsider.identifier,
                    "resident": resident.identifier, "resident_id": resident.id, "neighbour": neighbour.identifier,
                    "neighbour_id": neighbour.id, "department": dept.id}
         return ids

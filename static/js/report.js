@@ -1,8 +1,71 @@
 // The report form: "Use my location" fills the point, then open reports of the same kind within
-// about 50 m are offered for a "me too" instead of a duplicate. The form works without this.
+// about 50 m are offered for a "me too" instead of a duplicate. On the report form and the work
+// order's close form, chosen photos show as thumbnails that can be taken out before sending.
+// Both forms work without this: a plain file input sends whatever was chosen.
 (function () {
   "use strict";
-  var texts = JSON.parse(document.getElementById("report-texts").textContent);
+
+  function canEditFiles() {
+    // Taking one file out rebuilds the input's list through a DataTransfer; older browsers have none.
+    try { return typeof new DataTransfer().items.add === "function"; } catch (e) { return false; }
+  }
+
+  function photoPreview(input, texts) {
+    var list = document.getElementById(input.dataset.preview);
+    if (!list || !window.URL || !URL.createObjectURL) return;
+    var editable = canEditFiles();
+
+    function without(index) {
+      var kept = new DataTransfer();
+      Array.prototype.forEach.call(input.files, function (file, i) { if (i !== index) kept.items.add(file); });
+      input.files = kept.files;
+      render();
+      input.focus();
+    }
+
+    function render() {
+      list.innerHTML = "";
+      Array.prototype.forEach.call(input.files || [], function (file, index) {
+        var item = document.createElement("li");
+        var image = document.createElement("img");
+        var url = URL.createObjectURL(file);
+        // The thumbnail keeps its pixels once decoded: the object URL is not needed after that.
+        image.onload = image.onerror = function () { URL.revokeObjectURL(url); };
+        image.src = url;
+        image.alt = texts.chosen + ": " + file.name;
+        var name = document.createElement("span");
+        name.className = "photo-name";
+        name.textContent = file.name;
+        item.appendChild(image);
+        item.appendChild(name);
+        if (editable) {
+          var remove = document.createElement("button");
+          remove.type = "button";
+          remove.className = "button small";
+          remove.textContent = texts.remove;
+          remove.setAttribute("aria-label", texts.remove + ": " + file.name);
+          remove.addEventListener("click", function () { without(index); });
+          item.appendChild(remove);
+        }
+        list.appendChild(item);
+      });
+    }
+
+    input.addEventListener("change", render);
+    render();
+  }
+
+  var photoTexts = document.getElementById("photo-texts");
+  if (photoTexts) {
+    var ptexts = JSON.parse(photoTexts.textContent);
+    Array.prototype.forEach.call(document.querySelectorAll("input[type=file][data-preview]"), function (input) {
+      photoPreview(input, ptexts);
+    });
+  }
+
+  var reportTexts = document.getElementById("report-texts");
+  if (!reportTexts) return;
+  var texts = JSON.parse(reportTexts.textContent);
   var box = document.querySelector("fieldset.location");
   var status = document.getElementById("location-status");
   var nearby = document.getElementById("nearby");
@@ -38,7 +101,7 @@
       link.textContent = item.ref;
       text.appendChild(link);
       text.appendChild(document.createTextNode(" · " + fill(texts.away, { metres: item.distance_m }) + " · " +
-        item.description + (item.supporters ? " · " + fill(texts.supporters, { n: item.supporters }) : "")));
+        item.description + (item.supporters ? " · " + fill(item.supporters === 1 ? texts.supporter : texts.supporters, { n: item.supporters }) : "")));
       li.appendChild(text);
       if (document.querySelector(".account-bar")) li.appendChild(supportForm(item.ref));
       list.appendChild(li);
