@@ -25,12 +25,6 @@ PAGE_SIZE = 25
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-@web.record_once
-def _register_code_page(state) -> None:
-    # The code page lives at /login/code, outside /admin; it comes and goes with the admin pages.
-    state.app.register_blueprint(codes)
-
-
 def _merchant_choices() -> list[tuple[int, str]]:
     return [tuple(row) for row in db.session.execute(select(Merchant.id, Merchant.name).order_by(Merchant.name))]
 
@@ -105,7 +99,7 @@ def _account_page(user_id: int, *, errors: dict | None = None, form: dict | None
 
 def _ended(closed: list[str]) -> None:
     # The same as "sign out everywhere": this worker stops trusting the sessions once committed.
-    signed_in._forget(closed)
+    signed_in.forget_sessions(closed)
 
 
 def _tried(action):

@@ -93,6 +93,7 @@ def register_blueprints(app: Flask) -> None:
     from airdrop.api import feeds
     from airdrop.live import subscribe as live_subscribe
     from airdrop.views import web as airdrop_web
+    from core.admin import codes as sign_in_code_web
     from core.admin import web as admin_web
     from core.errors import register_error_handlers
     from core.identity.api import blp as auth_api
@@ -130,6 +131,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(core_web)
     app.register_blueprint(identity_web)
     app.register_blueprint(admin_web)
+    app.register_blueprint(sign_in_code_web)  # /login/code: where an admin's one-time code is used
     for blueprint in (wallet_web, assisted_web, airdrop_web, geofence_web, merchant_web, till_web, open311_web,
                       keys_web, reports_web, work_web, ranking_public, catalogue_web):
         app.register_blueprint(blueprint)

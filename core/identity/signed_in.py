@@ -135,14 +135,14 @@ def sign_out() -> None:
     session_id = session.get(SESSION_KEY)
     if isinstance(session_id, str) and session_id:
         operations.close_session(session_id)
-        _forget([operations.session_hash(session_id)])
+        forget_sessions([operations.session_hash(session_id)])
 
 
 def current_session_id() -> str | None:
     return session.get(SESSION_KEY)
 
 
-def _forget(id_hashes: list[str]) -> None:
+def forget_sessions(id_hashes: list[str]) -> None:
     """Once committed, this worker stops trusting these sessions at once."""
     sessions = _open_sessions()
     after_commit(lambda: [sessions.pop(h, None) for h in id_hashes])
@@ -150,5 +150,5 @@ def _forget(id_hashes: list[str]) -> None:
 
 def signed_out_elsewhere(user: User, closed: list[str]) -> Identity:
     """After close_other_sessions/change_password: forget the closed sessions here, refresh the snapshot."""
-    _forget(closed)
+    forget_sessions(closed)
     return changed(user)
