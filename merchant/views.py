@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -16,6 +17,7 @@ from merchant.api import owner_only
 from merchant.models import Campaign
 from merchant.rules import BUTTONS, STATUS_LABELS, allowed_actions, display_status
 from merchant.schemas import CampaignForm, InventoryForm, TransitionIn
+from merchant.texts import text_of, texts_of
 
 web = Blueprint("merchant_pages", __name__, url_prefix="/merchant")
 DAYS = [(0, _l("Mon")), (1, _l("Tue")), (2, _l("Wed")), (3, _l("Thu")), (4, _l("Fri")), (5, _l("Sat")),
@@ -32,6 +34,19 @@ def _say(errors: dict) -> str:
     if fields:
         return first_message(fields)
     return _("That is not possible for this campaign right now.")
+
+
+@web.app_template_global("tr")
+def tr(obj, field: str) -> str:
+    """A merchant's text in the reader's language, else the other one: `{{ tr(shop, 'name') }}`.
+    Plain str, never Markup, never through gettext: autoescape escapes it like any data."""
+    return text_of(obj, field, get_locale())
+
+
+@web.app_template_global("given_in")
+def given_in(obj, field: str) -> dict:
+    """The languages a text was given in, for the two boxes of a form."""
+    return texts_of(obj, field)
 
 
 @web.app_context_processor
