@@ -5,7 +5,7 @@ from marshmallow import ValidationError, fields, post_load, pre_load, validates,
 
 from core.db import utcnow
 from core.forms import blank, cents, given, local_datetime, whole
-from core.schemas import Float, Id, Integer, Length, Moment, Money, OneOf, Range, Regexp, StrictSchema
+from core.schemas import FILL_IN, Float, Id, Integer, Length, Moment, Money, OneOf, Range, Regexp, StrictSchema
 from merchant.models import DiscountKind, EndPolicy
 from merchant.rules import DISPLAY_STATUSES, BadWindow, display_status, parse_windows
 from merchant.texts import LANGUAGES, given_texts, texts_of
@@ -24,7 +24,6 @@ class WindowSchema(StrictSchema):
     end = fields.String(required=True, validate=CLOCK)
 
 
-NO_LANGUAGE = _l("Please give it in English, in Chinese, or in both.")
 
 
 def _zh(field: str, limit: int) -> fields.String:
@@ -46,11 +45,13 @@ class _Texts(StrictSchema):
     # with no language is refused by the operation, which knows what is stored.
     REQUIRED: tuple[str, ...] = ()
 
-    @validates_schema
+    # Also when other fields were refused: the owner hears about every box at once.
+    @validates_schema(skip_on_field_errors=False)
     def _one_language_at_least(self, data, **kwargs):
         for field in self.REQUIRED:
             if not (data.get(field, "").strip() or data.get(f"{field}_zh", "").strip()):
-                raise ValidationError(NO_LANGUAGE, self.key(field))
+                # Beside the English box; the hint over both says either language will do.
+                raise ValidationError(FILL_IN, self.key(field))
 
     @post_load
     def _texts(self, data, **kwargs):
@@ -273,6 +274,18 @@ class MerchantPatch(_Texts):
     def _both_coordinates(self, data, **kwargs):
         if ("lat" in data) != ("lon" in data):
             raise ValidationError(_l("Please give the latitude and the longitude together."), "lat")
+
+
+class ShopForm(MerchantPatch):
+    """The owner's shop page: the name, address and opening hours, each in English and Chinese.
+
+    Every box is sent: an emptied box removes that language (a required text left with neither is
+    refused by the operation, beside its box)."""
+
+    @pre_load
+    def _from_form(self, form, **kwargs):
+        return {name: (form.get(name) or "").strip() for text in MerchantPatch.TEXTS
+                for name in (text, f"{text}_zh")}
 
 
 class StatusQuery(StrictSchema):

@@ -43,13 +43,16 @@ def localized(primary: str | None, translations: Mapping[str, str] | None, local
 
 
 def text_of(obj, field: str, locale) -> str:
-    """`localized` for what pages show: a model object (its column and `translations`) or a row
-    read as a dict, which carries `<field>_i18n` beside `<field>` (wallet.queries, airdrop)."""
+    """`localized` for what pages show: a model object (its column and `translations`), or a row
+    (a dict, or a report's dataclass) that carries `<field>_i18n` beside `<field>`."""
     if obj is None:
         return ""
     if isinstance(obj, Mapping):
         return localized(obj.get(field), obj.get(f"{field}_i18n"), locale)
-    return localized(getattr(obj, field, None), (getattr(obj, "translations", None) or {}).get(field), locale)
+    given = getattr(obj, f"{field}_i18n", None)
+    if given is None:
+        given = (getattr(obj, "translations", None) or {}).get(field)
+    return localized(getattr(obj, field, None), given, locale)
 
 
 def given_texts(primary: str | None, translations: Mapping[str, str] | None) -> dict[str, str]:

@@ -11,12 +11,13 @@ from sqlalchemy import select
 
 from core.db import db, utcnow
 from core.forms import attempt, first_message, load_form
+from core.identity.models import Merchant
 from geofence.operations import active_fence_names
 from merchant import operations
 from merchant.api import owner_only
 from merchant.models import Campaign
 from merchant.rules import BUTTONS, STATUS_LABELS, allowed_actions, display_status
-from merchant.schemas import CampaignForm, InventoryForm, TransitionIn
+from merchant.schemas import CampaignForm, InventoryForm, ShopForm, TransitionIn
 from merchant.texts import text_of, texts_of
 
 web = Blueprint("merchant_pages", __name__, url_prefix="/merchant")
@@ -109,3 +110,22 @@ def inventory(campaign_id: int):
     _done, errors = attempt(lambda: operations.set_inventory(c, load_form(InventoryForm())["inventory_total"]))
     flash(_say(errors) if errors else _("Inventory is now %(n)s.", n=c.inventory_total))
     return redirect(url_for("merchant_pages.campaign", campaign_id=campaign_id))
+
+
+@web.route("/shop", methods=["GET", "POST"])
+@owner_only
+def shop():
+    """The shop's name, address and opening hours as residents read them, in both languages.
+
+    No version check: a business has one owner (uq_user_account_one_owner), so two people never
+    edit these at once; the same owner on two phones gets the last save, as they would expect."""
+    merchant = db.session.get(Merchant, current_user.merchant_id)
+    errors: dict = {}
+    if request.method == "POST":
+        _done, errors = attempt(lambda: operations.update_merchant(merchant, load_form(ShopForm())))
+        if not errors:
+            flash(_("Shop details saved."))
+            return redirect(url_for("merchant_pages.shop"))
+    values = ({name: {"en": request.form.get(name, ""), "zh": request.form.get(f"{name}_zh", "")}
+               for name in ShopForm.TEXTS} if errors else {name: texts_of(merchant, name) for name in ShopForm.TEXTS})
+    return render_template("merchant/shop.html", values=values, errors=errors), (422 if errors else 200)
