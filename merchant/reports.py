@@ -18,7 +18,7 @@ from core.identity.models import User
 from merchant import reconcile
 from merchant.models import Campaign, EntryKind, LedgerEntry, WalletCoupon
 from merchant.stats import Money, days, grid, rate
-from merchant.texts import given_texts
+from merchant.texts import given_texts, texts_of
 
 L = LedgerEntry
 
@@ -189,9 +189,10 @@ def recent_redemptions(merchant_id: int, since: datetime, limit: int = 20) -> li
     """The till's own recent redemptions, newest first, with whether each was voided."""
     void = aliased(L)
     rows = db.session.execute(
-        select(L.id, L.at, L.coupon_id, Campaign.title, L.bill_cents, L.discount_cents, void.id.label("void_id"))
+        select(L.id, L.at, L.coupon_id, Campaign.title, L.bill_cents, L.discount_cents, void.id.label("void_id"),
+               Campaign.translations)
         .join(Campaign, Campaign.id == L.campaign_id)
         .outerjoin(void, and_(void.reverses_id == L.id))
         .where(L.merchant_id == merchant_id, L.kind == EntryKind.REDEEMED, L.at >= since)
         .order_by(L.at.desc(), L.id.desc()).limit(limit))
-    return [row._asdict() for row in rows]
+    return [{**row._asdict(), "title_i18n": texts_of(row, "title")} for row in rows]

@@ -8,7 +8,7 @@ from core.forms import blank, cents, given, local_datetime, whole
 from core.schemas import FILL_IN, Float, Id, Integer, Length, Moment, Money, OneOf, Range, Regexp, StrictSchema
 from merchant.models import DiscountKind, EndPolicy
 from merchant.rules import DISPLAY_STATUSES, BadWindow, display_status, parse_windows
-from merchant.texts import LANGUAGES, given_texts, texts_of
+from merchant.texts import LANGUAGES, texts_of
 
 TAG = fields.String(validate=[Length(min=1, max=30),
                               Regexp(r"^[\w-]+$", error=_l("Tags use only letters, digits, - and _."))])
@@ -68,11 +68,7 @@ class _Texts(StrictSchema):
 
 def i18n(field: str):
     """The languages the merchant gave a text in, for API clients: `{"en": ..., "zh": ...}`."""
-    def read(obj):
-        if isinstance(obj, dict):
-            return obj.get(f"{field}_i18n") or given_texts(obj.get(field), None)
-        return texts_of(obj, field)
-    return fields.Function(read, metadata={
+    return fields.Function(lambda obj: texts_of(obj, field), metadata={
         "description": f"The {field.replace('_', ' ')} in each language it was given in ({', '.join(LANGUAGES)}); "
                        f"show the reader's language, else the other one. `{field}` is the primary text "
                        f"(the English one when given)",

@@ -42,17 +42,20 @@ def localized(primary: str | None, translations: Mapping[str, str] | None, local
     return primary or ""
 
 
-def text_of(obj, field: str, locale) -> str:
-    """`localized` for what pages show: a model object (its column and `translations`), or a row
-    (a dict, or a report's dataclass) that carries `<field>_i18n` beside `<field>`."""
-    if obj is None:
-        return ""
+def _read(obj, field: str) -> tuple[str | None, Mapping[str, str] | None]:
+    """(primary, translations) of a field of a model object (its column and `translations`), or of
+    a row - a dict or a dataclass - that carries `<field>_i18n` beside `<field>`."""
     if isinstance(obj, Mapping):
-        return localized(obj.get(field), obj.get(f"{field}_i18n"), locale)
+        return obj.get(field), obj.get(f"{field}_i18n")
     given = getattr(obj, f"{field}_i18n", None)
     if given is None:
         given = (getattr(obj, "translations", None) or {}).get(field)
-    return localized(getattr(obj, field, None), given, locale)
+    return getattr(obj, field, None), given
+
+
+def text_of(obj, field: str, locale) -> str:
+    """`localized` for what pages show, from any shape `_read` knows."""
+    return localized(*_read(obj, field), locale) if obj is not None else ""
 
 
 def given_texts(primary: str | None, translations: Mapping[str, str] | None) -> dict[str, str]:
@@ -65,10 +68,8 @@ def given_texts(primary: str | None, translations: Mapping[str, str] | None) -> 
 
 
 def texts_of(obj, field: str) -> dict[str, str]:
-    """given_texts of a model object's field (its column and its `translations`)."""
-    if obj is None:
-        return {}
-    return given_texts(getattr(obj, field, None), (getattr(obj, "translations", None) or {}).get(field))
+    """given_texts of a field, from any shape `_read` knows."""
+    return given_texts(*_read(obj, field)) if obj is not None else {}
 
 
 def merged(primary: str | None, translations: Mapping[str, str] | None,

@@ -40,6 +40,7 @@ class RedemptionOut(StrictSchema):
     coupon_id = Integer()
     campaign_id = Integer()
     campaign_title = fields.String()
+    campaign_title_i18n = i18n("campaign_title")
     bill_cents = Integer()
     discount_cents = Integer()
     to_pay_cents = Integer()

@@ -128,7 +128,8 @@ import { localized } from "./texts.js";
     var time = new Date(event.at).toLocaleTimeString(data.lang, { hour: "2-digit", minute: "2-digit", second: "2-digit",
       timeZone: data.tz });
     if (event.kind === "redeemed") {
-      text = fill(data.live_redeemed, { time: time, title: event.campaign_title, bill: yuan(event.bill_cents),
+      text = fill(data.live_redeemed, { time: time, title: localized(event.campaign_title, event.campaign_title_i18n,
+        data.lang), bill: yuan(event.bill_cents),
         discount: yuan(event.discount_cents) });
     } else if (event.kind === "voided") {
       text = fill(data.live_voided, { time: time, bill: yuan(event.bill_cents), discount: yuan(event.discount_cents) });
