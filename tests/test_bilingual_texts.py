@@ -154,7 +154,8 @@ def test_the_shop_page_gives_name_address_and_hours_in_both_languages(app, signe
     assert 'name="opening_hours_zh" lang="zh-Hans"' in form
     saved = owner.post("/merchant/shop", data={
         "name": "Old Shanghai Noodles", "name_zh": "老上海面馆", "address": "160 Dongming Road",
-        "address_zh": "东明路160号", "opening_hours": "Mon-Sun 07:00-21:00", "opening_hours_zh": "周一至周日 07:00-21:00"})
+        "address_zh": "东明路160号", "opening_hours": "Mon-Sun 07:00-21:00",
+        "opening_hours_zh": "周一至周日 07:00-21:00"})
     assert saved.status_code == 302
     assert "老上海面馆" in owner.get("/merchant/shop").get_data(as_text=True)  # what was saved shows again
     campaign_id = owner.post("/api/merchant/campaigns", json=campaign_body(fence_id)).json["id"]
