@@ -176,6 +176,18 @@ class CampaignPatch(_CampaignFields):
     """What can change after publishing; the terms residents collected under cannot."""
 
 
+class CampaignTextsForm(CampaignPatch):
+    """The campaign page's texts form: the title and description in both languages, every box
+    sent (an emptied box removes that language), and the version the page showed."""
+
+    version = Integer(required=True, validate=Range(1, 2**31 - 1))
+
+    @pre_load
+    def _from_form(self, form, **kwargs):
+        return {**{name: (form.get(name) or "").strip() for text in _CampaignFields.TEXTS
+                   for name in (text, f"{text}_zh")}, **given(version=whole(form.get("version")))}
+
+
 class TransitionIn(StrictSchema):
     action = fields.String(required=True, validate=OneOf(["publish", "pause", "resume", "end"]))
     end_policy = fields.Enum(EndPolicy, by_value=True, metadata={"description": "Required to end a campaign"})

@@ -196,3 +196,34 @@ def test_the_demo_district_ships_both_languages(demo_site, app):
     assert all(set(m.translations["opening_hours"]) == {"en", "zh"} for m in shops)
     assert all(set(c.translations["title"]) == {"en", "zh"} for c in campaigns)
     assert {localized(m.name, m.translations["name"], "zh") for m in shops} >= {"老上海面馆"}
+
+
+def test_a_live_campaigns_texts_change_on_its_page_unless_another_phone_changed_it(app, signed_in, make_fence):
+    fence_id = _fence(app, make_fence)
+    owner, _ = signed_in(Role.MERCHANT)
+    campaign_id = owner.post("/api/merchant/campaigns", json=campaign_body(fence_id)).json["id"]
+    owner.post(f"/api/merchant/campaigns/{campaign_id}/state", json={"action": "publish"})
+    page = owner.get(f"/merchant/campaigns/{campaign_id}").get_data(as_text=True)
+    version = re.search(r'name="version" value="(\d+)"', page)[1]
+    assert 'name="title_zh" lang="zh-Hans" value=""' in page
+
+    form = {"version": version, "title": "¥5 off any bowl", "title_zh": "任意一碗立减5元", "description": "",
+            "description_zh": ""}
+    assert owner.post(f"/merchant/campaigns/{campaign_id}/texts", data=form).status_code == 302
+    zh, _ = signed_in(Role.RESIDENT, locale="zh")
+    assert zh.post("/api/airdrop/checkins", json=HERE).json["dropped"][0]["title_i18n"]["zh"] == "任意一碗立减5元"
+    assert _text(zh.get("/wallet").get_data(as_text=True), "coupon-title") == ["任意一碗立减5元"]
+
+    # The same page sent again (its version is old now): refused, nothing overwritten.
+    stale = owner.post(f"/merchant/campaigns/{campaign_id}/texts", data={**form, "title_zh": "旧的"},
+                       follow_redirects=True)
+    assert "changed on another device" in stale.get_data(as_text=True)
+    assert owner.get(f"/api/merchant/campaigns/{campaign_id}").json["title_i18n"]["zh"] == "任意一碗立减5元"
+
+    # Both boxes emptied: refused beside the title, what was typed stays.
+    fresh = re.search(r'name="version" value="(\d+)"', owner.get(f"/merchant/campaigns/{campaign_id}")
+                      .get_data(as_text=True))[1]
+    emptied = owner.post(f"/merchant/campaigns/{campaign_id}/texts",
+                         data={**form, "version": fresh, "title": "", "title_zh": "", "description": "Hi"})
+    assert emptied.status_code == 422 and beside(emptied.get_data(as_text=True), "title")
+    assert owner.get(f"/api/merchant/campaigns/{campaign_id}").json["title"] == "¥5 off any bowl"
