@@ -145,6 +145,10 @@ def test_the_new_campaign_form_has_a_box_per_language(app, signed_in):
     assert re.search(r'<input id="title_zh" name="title_zh" lang="zh-Hans"', html)
     assert re.search(r'<input id="title" name="title" lang="en"', html)
     assert "标题（中文）" in html and "标题（英文）" in html
+    # The Chinese box is labelled in Chinese on the English page too: whoever types it finds it.
+    english, _ = signed_in(Role.MERCHANT, locale="en")
+    page = english.get("/merchant/campaigns/new").get_data(as_text=True)
+    assert '<label for="title_zh" lang="zh-Hans">标题（中文）</label>' in page and "Title in English" in page
 
 
 def test_the_shop_page_gives_name_address_and_hours_in_both_languages(app, signed_in, make_fence):

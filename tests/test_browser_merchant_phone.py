@@ -124,7 +124,9 @@ def test_a_chinese_reader_sees_the_shops_chinese_names_and_one_distance_per_shop
         [c.querySelector('.coupon-shop').textContent.trim(), c.querySelector('.distance').textContent.trim()])"""))
     for drop in page.locator("#airdrop-drops > li").all():
         shop = drop.locator("strong").inner_text().split(" · ")[0]
-        assert shop in cards and cards[shop] in drop.locator(".reasons li").all_inner_texts()
+        metres = re.search(r"\d+", cards[shop])[0]
+        said = [r for r in drop.locator(".reasons li").all_inner_texts() if "米" in r]
+        assert len(said) == 1 and re.search(r"\d+", said[0])[0] == metres, (cards[shop], said)
     _no_overflow(page)
     page.screenshot(path=str(ARTIFACTS / "merchant-phone-wallet-zh.png"), full_page=True)
     context.close()

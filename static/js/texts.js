@@ -9,9 +9,9 @@ export function localized(primary, given, lang) {
 }
 
 // The one distance formatter: every "how far" on a page goes through it, so one shop never reads
-// "85 m" in one place and "90 m" in another. Under a kilometre to the nearest 10 m, beyond in
-// tenths of a kilometre.
-export function distanceText(metres, texts) {
-  if (metres < 1000) return texts.metres_away.replace("{metres}", String(Math.round(metres / 10) * 10));
-  return texts.km_away.replace("{km}", (metres / 1000).toFixed(1));
+// "85 m" in one place and "90 m" in another. Under a kilometre to the nearest 10 m ("{metres}" in
+// the sentence), beyond in tenths of a kilometre ("{km}").
+export function distanceText(metres, inMetres, inKm) {
+  if (metres < 1000) return inMetres.replace("{metres}", String(Math.round(metres / 10) * 10));
+  return inKm.replace("{km}", (metres / 1000).toFixed(1));
 }

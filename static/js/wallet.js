@@ -25,14 +25,14 @@ import { distanceText, localized } from "./texts.js";
   function showDistances(coords) {
     document.querySelectorAll("[data-shop-lat]").forEach(function (node) {
       var d = metres(coords.latitude, coords.longitude, +node.dataset.shopLat, +node.dataset.shopLon);
-      node.textContent = distanceText(d, texts);
+      node.textContent = distanceText(d, texts.metres_away, texts.km_away);
     });
   }
 
 
   function reasonText(reason) {
-    // The server sends the exact distance; it is worded like the shop's distance on the card below.
-    if (reason.code === "distance") return distanceText(reason.metres, texts);
+    // The server sends the exact distance; it is rounded as the shop's distance on the card below.
+    if (reason.code === "distance") return distanceText(reason.metres, texts.reason_distance, texts.km_away);
     var template = texts["reason_" + reason.code];
     if (!template) return "";
     return fill(template, {
