@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
@@ -22,6 +22,7 @@ from core.tx import after_commit
 from merchant.models import Campaign, CampaignStatus, CampaignTarget
 from merchant.rules import Window, face_value_cents, parse_windows
 from merchant.signals import campaign_changed
+from merchant.texts import texts_of
 
 EXTENSION = "linli_live_campaigns"
 
@@ -43,6 +44,9 @@ class LiveCampaign:
     per_resident_limit: int
     windows: tuple[Window, ...]
     fence_ids: tuple[int, ...]
+    # The languages the title and the shop's name were given in (merchant.texts), for the drop's answer.
+    title_i18n: dict = field(default_factory=dict, hash=False)
+    merchant_name_i18n: dict = field(default_factory=dict, hash=False)
 
 
 class _Snapshot:
@@ -76,7 +80,8 @@ def _load(now: datetime) -> dict[int, list[LiveCampaign]]:
                                          min_spend_cents=campaign.min_spend_cents),
             starts_at=campaign.starts_at, ends_at=campaign.ends_at, coupon_valid_s=campaign.coupon_valid_s,
             per_resident_limit=campaign.per_resident_limit, windows=tuple(parse_windows(campaign.airdrop_windows)),
-            fence_ids=tuple(sorted(fences[campaign_id])))
+            fence_ids=tuple(sorted(fences[campaign_id])),
+            title_i18n=texts_of(campaign, "title"), merchant_name_i18n=texts_of(merchant, "name"))
         for fence_id in live.fence_ids:
             by_fence.setdefault(fence_id, []).append(live)
     return by_fence

@@ -25,6 +25,7 @@ from geofence.rules import haversine_m
 from merchant.claims import ClaimRefused, claim, claim_state
 from merchant.models import Campaign, CampaignStatus, CampaignTarget, CouponStatus, WalletCoupon
 from merchant.rules import parse_windows, upcoming_windows, window_open
+from merchant.texts import texts_of
 
 
 @dataclass(frozen=True)
@@ -106,8 +107,9 @@ def check_in(*, resident_id: int, lat: float, lon: float, accuracy_m: float, las
             refusals.append(refused.reason)
             continue
         dropped.append({"coupon_id": coupon.id, "campaign_id": campaign.id, "merchant_id": campaign.merchant_id,
-                        "title": campaign.title,
-                        "merchant_name": campaign.merchant_name, "fence_id": fence_of[campaign.id],
+                        "title": campaign.title, "title_i18n": campaign.title_i18n,
+                        "merchant_name": campaign.merchant_name, "merchant_name_i18n": campaign.merchant_name_i18n,
+                        "fence_id": fence_of[campaign.id],
                         "expires_at": coupon.expires_at, "score": round(r.score, 3), "reasons": r.reasons})
     dropped.sort(key=lambda d: -d["score"])
     if dropped:
@@ -152,6 +154,7 @@ def offers(now: datetime, settings: AirdropSettings, *, fence_id: int | None = N
         out.append({
             "campaign_id": campaign.id, "title": campaign.title, "description": campaign.description,
             "merchant_id": merchant.id, "merchant_name": merchant.name, "merchant_address": merchant.address,
+            **offer_texts(campaign, merchant),
             "merchant_lat": merchant.lat, "merchant_lon": merchant.lon, "discount_kind": campaign.discount_kind.value,
             "amount_off_cents": campaign.amount_off_cents, "percent_off": campaign.percent_off,
             "percent_cap_cents": campaign.percent_cap_cents, "min_spend_cents": campaign.min_spend_cents,
@@ -160,6 +163,13 @@ def offers(now: datetime, settings: AirdropSettings, *, fence_id: int | None = N
             "airdrops": [{"start": s, "end": e} for s, e in periods],
         })
     return out
+
+
+def offer_texts(campaign: Campaign, merchant: Merchant) -> dict:
+    """`<field>_i18n` of each text an offer shows (merchant.texts), for pages (tr) and the API alike."""
+    pairs = (("title", campaign, "title"), ("description", campaign, "description"),
+             ("merchant_name", merchant, "name"), ("merchant_address", merchant, "address"))
+    return {f"{label}_i18n": texts_of(obj, name) for label, obj, name in pairs}
 
 
 def feed_campaigns(now: datetime, *, days: int) -> list[ical.FeedCampaign]:

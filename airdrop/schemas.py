@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import fields
 
 from core.schemas import MAX_ID, Float, Integer, Range, StrictSchema
-from merchant.schemas import TermsOut
+from merchant.schemas import TermsOut, i18n
 
 
 class CheckinIn(StrictSchema):
@@ -26,7 +26,9 @@ class DroppedOut(StrictSchema):
     coupon_id = Integer()
     campaign_id = Integer()
     title = fields.String()
+    title_i18n = i18n("title")
     merchant_name = fields.String()
+    merchant_name_i18n = i18n("merchant_name")
     fence_id = Integer()
     expires_at = fields.AwareDateTime()
     score = fields.Float()

@@ -91,6 +91,20 @@ MERCHANTS = [
     ("Night Market Skewers", ["bbq", "late-night"], (150, -150), "15% off after work, up to ¥15",
      ("percent", 15, 1500), 3000, LATE),
 ]
+# What each shop gave in Chinese, as a merchant types it: data, stored beside the English
+# (merchant/texts.py), never looked up in the message catalogue.
+CHINESE = {
+    "Old Shanghai Noodles": ("老上海面馆", "任意一碗立减5元"),
+    "Dongming Tea House": ("东明茶馆", "茶饮八折，最多减10元"),
+    "Golden Crust Bakery": ("金脆面包坊", "新鲜面包立减3元"),
+    "Auntie Xu's Dumplings": ("徐阿姨饺子馆", "家庭套餐立减8元"),
+    "Night Market Skewers": ("夜市烤串", "下班后八五折，最多减15元"),
+}
+HOURS = ("Mon-Sun 07:00-21:00", "周一至周日 07:00-21:00")
+
+
+def _both(en: str, zh: str) -> dict[str, str]:
+    return {"en": en, "zh": zh}
 
 
 def _offset(lat: float, lon: float, north_m: float, east_m: float) -> tuple[float, float]:
@@ -126,14 +140,22 @@ def load_demo(*, now: datetime) -> dict[str, int] | None:
     merchants = []
     for name, tags, (north, east), title, discount, min_spend, windows in MERCHANTS:
         lat, lon = _offset(*CENTRE, north, east)
-        merchant = Merchant(name=name, tags=tags, lat=lat, lon=lon, address=f"{abs(north) + 100} Dongming Road",
-                            opening_hours="Mon-Sun 07:00-21:00")
+        name_zh, title_zh = CHINESE[name]
+        number = abs(north) + 100
+        address = f"{number} Dongming Road"
+        merchant = Merchant(name=name, tags=tags, lat=lat, lon=lon, address=address, opening_hours=HOURS[0],
+                            translations={"name": _both(name, name_zh),
+                                          "address": _both(address, f"东明路{number}号"),
+                                          "opening_hours": _both(*HOURS)})
         db.session.add(merchant)
         db.session.flush()
         merchants.append(merchant)
         kind = DiscountKind(discount[0])
+        description = f"Welcome, neighbour! {title} at {name}."
         campaign = Campaign(
-            merchant_id=merchant.id, title=title, description=f"Welcome, neighbour! {title} at {name}.",
+            merchant_id=merchant.id, title=title, description=description,
+            translations={"title": _both(title, title_zh),
+                          "description": _both(description, f"欢迎您，邻居！{name_zh}：{title_zh}。")},
             discount_kind=kind,
             amount_off_cents=discount[1] if kind is DiscountKind.AMOUNT else None,
             percent_off=discount[1] if kind is DiscountKind.PERCENT else None,

@@ -58,6 +58,9 @@ class Campaign(db.Model):
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
+    # The title and description in each language the owner gave them; title and description above
+    # hold the primary text (merchant/texts.py).
+    translations: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     discount_kind: Mapped[DiscountKind] = mapped_column(str_enum(DiscountKind, "discount_kind"))
     amount_off_cents: Mapped[int | None]
     percent_off: Mapped[int | None]

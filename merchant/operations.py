@@ -16,8 +16,12 @@ from merchant import rules
 from merchant.claims import void_unredeemed
 from merchant.models import Campaign, CampaignStatus, CampaignTarget, EndPolicy
 from merchant.signals import campaign_changed, campaign_ended
+from merchant.texts import apply_texts
 
-EDITABLE_WHEN_PUBLISHED = {"title", "description", "airdrop_windows", "target_fence_ids", "tags", "ends_at"}
+# "texts": the title and description in either language (merchant.schemas._Texts).
+EDITABLE_WHEN_PUBLISHED = {"texts", "airdrop_windows", "target_fence_ids", "tags", "ends_at"}
+# Texts that must stay given in one language at least.
+REQUIRED_TEXTS = {"title", "name", "address"}
 
 
 class CampaignStateConflict(Conflict):
@@ -49,11 +53,22 @@ def _set_targets(campaign_id: int, fence_ids: list[int]) -> None:
     db.session.add_all(CampaignTarget(campaign_id=campaign_id, fence_id=i) for i in wanted)
 
 
+def _set_texts(obj, texts: dict) -> None:
+    """Both languages of each text (merchant.texts); a required one left with neither is refused."""
+    missing = sorted(set(apply_texts(obj, texts)) & REQUIRED_TEXTS)
+    if missing:
+        raise ValidationFailed("Give this text in English, in Chinese, or in both.",
+                               errors={f: [N_("Give this text in English, in Chinese, or in both.")]
+                                       for f in missing})
+
+
 def create_campaign(merchant_id: int, data: dict) -> Campaign:
     data = dict(data)
     targets = data.pop("target_fence_ids", [])
+    texts = data.pop("texts", {})
     campaign = Campaign(merchant_id=merchant_id, remaining=data["inventory_total"], status=CampaignStatus.DRAFT,
-                        **data)
+                        translations={}, **data)
+    _set_texts(campaign, texts)
     db.session.add(campaign)
     db.session.flush()
     _set_targets(campaign.id, targets)
@@ -72,6 +87,7 @@ def update_campaign(campaign: Campaign, data: dict, *, now: datetime) -> Campaig
     data = dict(data)
     if "target_fence_ids" in data:
         _set_targets(campaign.id, data.pop("target_fence_ids"))
+    _set_texts(campaign, data.pop("texts", {}))
     for key, value in data.items():
         setattr(campaign, key, value)
     if campaign.ends_at <= campaign.starts_at:
@@ -134,6 +150,8 @@ def set_inventory(campaign: Campaign, new_total: int) -> Campaign:
 
 
 def update_merchant(merchant: Merchant, data: dict) -> Merchant:
+    data = dict(data)
+    _set_texts(merchant, data.pop("texts", {}))
     for key, value in data.items():
         setattr(merchant, key, value)
     db.session.flush()

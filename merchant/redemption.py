@@ -10,7 +10,7 @@ so it raises a domain error.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -32,6 +32,7 @@ from merchant.models import (
 )
 from merchant.rules import discount_cents
 from merchant.signals import coupon_codes_locked, coupon_redeemed, redemption_refused, redemption_voided
+from merchant.texts import texts_of
 
 VOID_WINDOW = timedelta(minutes=10)
 # Wrong codes a coupon takes before its rotating codes stop working for CODE_LOCK. A code is
@@ -57,6 +58,8 @@ class Redeemed:
     to_pay_cents: int
     redeemed_at: datetime
     void_until: datetime
+    # The title in the languages the owner gave (merchant.texts): the till shows the cashier's.
+    campaign_title_i18n: dict = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
@@ -180,7 +183,8 @@ def redeem(till: Till, *, code_text: str, bill_cents: int, method: str) -> Redee
                              bill_cents=bill_cents, discount_cents=discount, reason=method)
     redeemed = Redeemed(redemption_id=entry_id, coupon_id=coupon.id, campaign_id=coupon.campaign_id,
                         campaign_title=coupon.title, bill_cents=bill_cents, discount_cents=discount,
-                        to_pay_cents=bill_cents - discount, redeemed_at=till.now, void_until=till.now + VOID_WINDOW)
+                        to_pay_cents=bill_cents - discount, redeemed_at=till.now, void_until=till.now + VOID_WINDOW,
+                        campaign_title_i18n=texts_of(coupon, "title"))
     coupon_redeemed.send(till.merchant_id, event={
         "kind": "redeemed", **{k: _wire(v) for k, v in vars(redeemed).items()}, "at": till.now.isoformat()})
     return redeemed

@@ -18,6 +18,7 @@ from core.identity.models import User
 from merchant import reconcile
 from merchant.models import Campaign, EntryKind, LedgerEntry, WalletCoupon
 from merchant.stats import Money, days, grid, rate
+from merchant.texts import given_texts, texts_of
 
 L = LedgerEntry
 
@@ -33,6 +34,7 @@ class CampaignFigures:
     collected: int = 0
     redeemed: Money = field(default_factory=Money)
     voided: Money = field(default_factory=Money)
+    title_i18n: dict = field(default_factory=dict)
 
     @property
     def net(self) -> Money:
@@ -40,7 +42,8 @@ class CampaignFigures:
 
     def as_dict(self) -> dict:
         net = self.net
-        return {"campaign_id": self.campaign_id, "title": self.title, "collected": self.collected,
+        return {"campaign_id": self.campaign_id, "title": self.title, "title_i18n": self.title_i18n,
+                "collected": self.collected,
                 "redeemed": net.count, "redemption_rate": rate(net.count, self.collected),
                 "discount_cents": net.discount_cents, "bill_cents": net.bill_cents}
 
@@ -62,6 +65,12 @@ def figures(merchant_id: int, first: date, last: date) -> dict:
                 target.collected += n
             else:
                 (target.redeemed if kind is EntryKind.REDEEMED else target.voided).add(bill, discount, n)
+
+    # The owner reads the titles in their language: the translations of the few campaigns listed
+    # (a JSON column cannot be grouped by on PostgreSQL, so not in the query above).
+    for campaign_id, title, translations in db.session.execute(
+            select(Campaign.id, Campaign.title, Campaign.translations).where(Campaign.id.in_(list(by_campaign)))):
+        by_campaign[campaign_id].title_i18n = given_texts(title, (translations or {}).get("title"))
 
     refusals = dict(db.session.execute(
         select(L.reason, func.count()).where(period, L.kind == EntryKind.REFUSED).group_by(L.reason)).all())
@@ -85,7 +94,7 @@ def figures(merchant_id: int, first: date, last: date) -> dict:
             .group_by(L.local_weekday, L.local_hour)).all())
 
     summary = total.as_dict()
-    del summary["campaign_id"], summary["title"]
+    del summary["campaign_id"], summary["title"], summary["title_i18n"]
     return {
         "first_day": first, "last_day": last, **summary,
         "refused": sum(refusals.values()), "refusals": refusals,
@@ -106,6 +115,7 @@ class StatementLine:
     bill_cents: int
     discount_cents: int
     reverses_id: int | None
+    campaign_title_i18n: dict = field(default_factory=dict)
 
     @property
     def paid_cents(self) -> int:
@@ -150,7 +160,8 @@ def statement(merchant_id: int, first: date, last: date) -> Statement:
                L.discount_cents, L.reverses_id, Campaign.discount_kind, Campaign.amount_off_cents,
                Campaign.percent_off, Campaign.percent_cap_cents, reversed_.bill_cents, reversed_.discount_cents,
                WalletCoupon.status, ledger_net, func.count().over(**per_kind),
-               func.sum(L.bill_cents).over(**per_kind), func.sum(L.discount_cents).over(**per_kind))
+               func.sum(L.bill_cents).over(**per_kind), func.sum(L.discount_cents).over(**per_kind),
+               Campaign.translations)
         .join(Campaign, Campaign.id == L.campaign_id)
         .outerjoin(cashier, cashier.id == L.actor_id)
         .outerjoin(reversed_, reversed_.id == L.reverses_id)
@@ -162,8 +173,9 @@ def statement(merchant_id: int, first: date, last: date) -> Statement:
     ledger = {EntryKind.REDEEMED: Money(), EntryKind.VOIDED: Money()}
     for (entry_id, kind, at, coupon_id, title, name, bill, discount, reverses, discount_kind, amount_off,
          percent_off, percent_cap, reversed_bill, reversed_discount, coupon_status, net, n, bill_sum,
-         discount_sum) in rows:
-        lines.append(StatementLine(entry_id, kind.value, at, coupon_id, title, name or "", bill, discount, reverses))
+         discount_sum, translations) in rows:
+        lines.append(StatementLine(entry_id, kind.value, at, coupon_id, title, name or "", bill, discount, reverses,
+                                   given_texts(title, (translations or {}).get("title"))))
         sums[kind].add(bill, discount)
         ledger[kind] = Money(n, bill_sum, discount_sum)
         checked.append(reconcile.Checked(
@@ -177,9 +189,10 @@ def recent_redemptions(merchant_id: int, since: datetime, limit: int = 20) -> li
     """The till's own recent redemptions, newest first, with whether each was voided."""
     void = aliased(L)
     rows = db.session.execute(
-        select(L.id, L.at, L.coupon_id, Campaign.title, L.bill_cents, L.discount_cents, void.id.label("void_id"))
+        select(L.id, L.at, L.coupon_id, Campaign.title, L.bill_cents, L.discount_cents, void.id.label("void_id"),
+               Campaign.translations)
         .join(Campaign, Campaign.id == L.campaign_id)
         .outerjoin(void, and_(void.reverses_id == L.id))
         .where(L.merchant_id == merchant_id, L.kind == EntryKind.REDEEMED, L.at >= since)
         .order_by(L.at.desc(), L.id.desc()).limit(limit))
-    return [row._asdict() for row in rows]
+    return [{**row._asdict(), "title_i18n": texts_of(row, "title")} for row in rows]

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import ValidationError, fields, pre_load, validates, validates_schema
+from marshmallow import ValidationError, fields, post_load, pre_load, validates, validates_schema
 
 from core.db import utcnow
 from core.forms import blank, cents, given, local_datetime, whole
-from core.schemas import Float, Id, Integer, Length, Moment, Money, OneOf, Range, Regexp, StrictSchema
+from core.schemas import FILL_IN, Float, Id, Integer, Length, Moment, Money, OneOf, Range, Regexp, StrictSchema
 from merchant.models import DiscountKind, EndPolicy
 from merchant.rules import DISPLAY_STATUSES, BadWindow, display_status, parse_windows
+from merchant.texts import LANGUAGES, texts_of
 
 TAG = fields.String(validate=[Length(min=1, max=30),
                               Regexp(r"^[\w-]+$", error=_l("Tags use only letters, digits, - and _."))])
@@ -23,9 +24,64 @@ class WindowSchema(StrictSchema):
     end = fields.String(required=True, validate=CLOCK)
 
 
-class _CampaignFields(StrictSchema):
-    title = fields.String(validate=Length(min=1, max=120))
+
+
+def _zh(field: str, limit: int) -> fields.String:
+    return fields.String(validate=Length(max=limit),
+                         metadata={"description": f"The {field.replace('_', ' ')} in Chinese: "
+                                                  f"residents reading Chinese see it, the others see "
+                                                  f"it only when there is no English one"})
+
+
+class _Texts(StrictSchema):
+    """Texts residents read, each given in English (`title`) and/or Chinese (`title_zh`).
+
+    Flat `_zh` fields rather than a nested object: a refusal then names the very box of the form
+    (and the API field) it is about. After loading, the data carries `texts` ({field: {lang: text}},
+    merchant.texts.apply_texts): a language sent as "" is removed, one not sent is kept."""
+
+    TEXTS: tuple[str, ...] = ()
+    # Required in one language at least when creating; a change that would leave a required text
+    # with no language is refused by the operation, which knows what is stored.
+    REQUIRED: tuple[str, ...] = ()
+
+    # Also when other fields were refused: the owner hears about every box at once.
+    @validates_schema(skip_on_field_errors=False)
+    def _one_language_at_least(self, data, **kwargs):
+        for field in self.REQUIRED:
+            if not (data.get(field, "").strip() or data.get(f"{field}_zh", "").strip()):
+                # Beside the English box; the hint over both says either language will do.
+                raise ValidationError(FILL_IN, self.key(field))
+
+    @post_load
+    def _texts(self, data, **kwargs):
+        texts = {}
+        for field in self.TEXTS:
+            changes = {language: data.pop(name).strip() for language, name in
+                       (("en", field), ("zh", f"{field}_zh")) if name in data}
+            if changes:
+                texts[field] = changes
+        if texts:
+            data["texts"] = texts
+        return data
+
+
+def i18n(field: str):
+    """The languages the merchant gave a text in, for API clients: `{"en": ..., "zh": ...}`."""
+    return fields.Function(lambda obj: texts_of(obj, field), metadata={
+        "description": f"The {field.replace('_', ' ')} in each language it was given in ({', '.join(LANGUAGES)}); "
+                       f"show the reader's language, else the other one. `{field}` is the primary text "
+                       f"(the English one when given)",
+        "type": "object", "additionalProperties": {"type": "string"}})
+
+
+class _CampaignFields(_Texts):
+    TEXTS = ("title", "description")
+    title = fields.String(validate=Length(max=120),
+                          metadata={"description": "The title in English (or \"\" to keep only a Chinese one)"})
+    title_zh = _zh("title", 120)
     description = fields.String(validate=Length(max=2000))
+    description_zh = _zh("description", 2000)
     airdrop_windows = fields.List(fields.Nested(WindowSchema), validate=Length(max=14))
     target_fence_ids = fields.List(Id(), validate=Length(max=50))
     tags = fields.List(TAG, validate=Length(max=10))
@@ -42,7 +98,7 @@ class _CampaignFields(StrictSchema):
 
 
 class CampaignIn(_CampaignFields):
-    title = fields.String(required=True, validate=Length(min=1, max=120))
+    REQUIRED = ("title",)
     discount_kind = fields.Enum(DiscountKind, by_value=True, required=True)
     amount_off_cents = Money()
     percent_off = Integer(validate=Range(1, 99))
@@ -93,8 +149,11 @@ class CampaignForm(CampaignIn):
     def _from_form(self, form, **kwargs):
         kind = form.get("discount_kind") or "amount"
         days = whole(form.get("valid_days"))
+        # An empty box is a language not given (a new campaign has nothing to remove).
+        texts = {name: (form.get(name) or "").strip() for name in ("title", "title_zh", "description",
+                                                                   "description_zh")}
         data = given(
-            title=(form.get("title") or "").strip(), description=(form.get("description") or "").strip(),
+            **{name: text for name, text in texts.items() if text},
             discount_kind=kind, min_spend_yuan=cents(form.get("min_spend_yuan")),
             starts_at=local_datetime(form.get("starts_at")), ends_at=local_datetime(form.get("ends_at")),
             valid_days=days * DAY_S if isinstance(days, int) else days,
@@ -117,6 +176,18 @@ class CampaignPatch(_CampaignFields):
     """What can change after publishing; the terms residents collected under cannot."""
 
 
+class CampaignTextsForm(CampaignPatch):
+    """The campaign page's texts form: the title and description in both languages, every box
+    sent (an emptied box removes that language), and the version the page showed."""
+
+    version = Integer(required=True, validate=Range(1, 2**31 - 1))
+
+    @pre_load
+    def _from_form(self, form, **kwargs):
+        return {**{name: (form.get(name) or "").strip() for text in _CampaignFields.TEXTS
+                   for name in (text, f"{text}_zh")}, **given(version=whole(form.get("version")))}
+
+
 class TransitionIn(StrictSchema):
     action = fields.String(required=True, validate=OneOf(["publish", "pause", "resume", "end"]))
     end_policy = fields.Enum(EndPolicy, by_value=True, metadata={"description": "Required to end a campaign"})
@@ -136,7 +207,9 @@ class CampaignOut(StrictSchema):
     id = Integer()
     merchant_id = Integer()
     title = fields.String()
+    title_i18n = i18n("title")
     description = fields.String()
+    description_i18n = i18n("description")
     discount_kind = fields.Enum(DiscountKind, by_value=True)
     amount_off_cents = Integer(allow_none=True)
     percent_off = Integer(allow_none=True)
@@ -162,10 +235,14 @@ class TermsOut(StrictSchema):
 
     campaign_id = Integer()
     title = fields.String()
+    title_i18n = i18n("title")
     description = fields.String()
+    description_i18n = i18n("description")
     merchant_id = Integer()
     merchant_name = fields.String()
+    merchant_name_i18n = i18n("merchant_name")
     merchant_address = fields.String()
+    merchant_address_i18n = i18n("merchant_address")
     merchant_lat = fields.Float()
     merchant_lon = fields.Float()
     discount_kind = fields.String()
@@ -178,25 +255,45 @@ class TermsOut(StrictSchema):
 class MerchantOut(StrictSchema):
     id = Integer()
     name = fields.String()
+    name_i18n = i18n("name")
     address = fields.String()
+    address_i18n = i18n("address")
     lat = fields.Float()
     lon = fields.Float()
     opening_hours = fields.String()
+    opening_hours_i18n = i18n("opening_hours")
     tags = fields.List(fields.String())
 
 
-class MerchantPatch(StrictSchema):
-    name = fields.String(validate=Length(min=1, max=120))
-    address = fields.String(validate=Length(min=1, max=255))
+class MerchantPatch(_Texts):
+    TEXTS = ("name", "address", "opening_hours")
+    name = fields.String(validate=Length(max=120),
+                         metadata={"description": "The name in English (or \"\" to keep only a Chinese one)"})
+    name_zh = _zh("name", 120)
+    address = fields.String(validate=Length(max=255))
+    address_zh = _zh("address", 255)
     lat = Float(validate=Range(-90, 90))
     lon = Float(validate=Range(-180, 180))
     opening_hours = fields.String(validate=Length(max=255))
+    opening_hours_zh = _zh("opening_hours", 255)
     tags = fields.List(TAG, validate=Length(max=10))
 
     @validates_schema
     def _both_coordinates(self, data, **kwargs):
         if ("lat" in data) != ("lon" in data):
             raise ValidationError(_l("Please give the latitude and the longitude together."), "lat")
+
+
+class ShopForm(MerchantPatch):
+    """The owner's shop page: the name, address and opening hours, each in English and Chinese.
+
+    Every box is sent: an emptied box removes that language (a required text left with neither is
+    refused by the operation, beside its box)."""
+
+    @pre_load
+    def _from_form(self, form, **kwargs):
+        return {name: (form.get(name) or "").strip() for text in MerchantPatch.TEXTS
+                for name in (text, f"{text}_zh")}
 
 
 class StatusQuery(StrictSchema):

@@ -21,7 +21,7 @@ def coupon_for_till():
     c, k = WalletCoupon.__table__.c, Campaign.__table__.c
     return (select(c.id, c.merchant_id, c.campaign_id, c.status, c.expires_at, c.redeemed_at, c.totp_secret,
                    c.wrong_codes, c.codes_locked_until,
-                   k.title, k.discount_kind, k.amount_off_cents, k.percent_off, k.percent_cap_cents,
+                   k.title, k.translations, k.discount_kind, k.amount_off_cents, k.percent_off, k.percent_cap_cents,
                    k.min_spend_cents, k.starts_at, k.status.label("campaign_status"), k.end_policy)
             .join_from(WalletCoupon.__table__, Campaign.__table__, k.id == c.campaign_id)
             .where(c.id == bindparam("coupon_id")))

@@ -41,3 +41,33 @@ class Money:
     @property
     def paid_cents(self) -> int:
         return self.bill_cents - self.discount_cents
+
+
+@dataclass
+class DayTotals:
+    """One local day of a statement: its lines and what they add up to (the phone's day cards)."""
+
+    day: date
+    lines: list
+    redeemed: Money
+    voided: Money
+
+    @property
+    def net(self) -> Money:
+        return self.redeemed.minus(self.voided)
+
+
+def by_day(lines: list, tz) -> list[DayTotals]:
+    """Statement lines (each with kind, at, bill_cents, discount_cents) grouped by local day, in order.
+
+    A 30-day statement is a few hundred lines: on a phone each day reads as one card with its
+    totals, its lines folded away, instead of a page 14,000 px long."""
+    out: list[DayTotals] = []
+    for line in lines:
+        day = line.at.astimezone(tz).date()
+        if not out or out[-1].day != day:
+            out.append(DayTotals(day, [], Money(), Money()))
+        totals = out[-1].voided if line.kind == "voided" else out[-1].redeemed
+        totals.add(line.bill_cents, line.discount_cents)
+        out[-1].lines.append(line)
+    return out

@@ -21,6 +21,7 @@ from core.schemas import Integer, Length, Money, OneOf, ProblemSchema, StrictSch
 from merchant import redemption, reports, tokens
 from merchant.api import merchant_staff
 from merchant.photos import NotAnImage, decode
+from merchant.schemas import i18n
 
 blp = Blueprint("till", __name__, url_prefix="/api/merchant", description="Redeeming coupons and the dashboard")
 MAX_BILL_CENTS = 100_000_000  # ¥1,000,000: no neighbourhood bill is larger
@@ -39,6 +40,7 @@ class RedemptionOut(StrictSchema):
     coupon_id = Integer()
     campaign_id = Integer()
     campaign_title = fields.String()
+    campaign_title_i18n = i18n("campaign_title")
     bill_cents = Integer()
     discount_cents = Integer()
     to_pay_cents = Integer()
@@ -79,6 +81,7 @@ class ScanOut(StrictSchema):
 class CampaignFiguresOut(StrictSchema):
     campaign_id = Integer()
     title = fields.String()
+    title_i18n = i18n("title")
     collected = Integer()
     redeemed = Integer()
     redemption_rate = fields.Float(allow_none=True)

@@ -7,7 +7,7 @@ import csv
 import io
 from datetime import date
 
-from babel.dates import get_day_names
+from babel.dates import format_skeleton, get_day_names
 from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -23,6 +23,7 @@ from merchant import reports
 from merchant.api import merchant_staff
 from merchant.feed import merchant_channel
 from merchant.redemption import VOID_WINDOW
+from merchant.stats import by_day
 from merchant.till_api import district_tz
 
 web = Blueprint("till_pages", __name__, url_prefix="/merchant")
@@ -62,10 +63,11 @@ def dashboard():
 @merchant_staff
 def statement():
     period, first, last = _period()
+    s = reports.statement(current_user.merchant_id, first, last)
     return render_template("merchant/statement.html", period=period,
                            shop=db.session.get(Merchant, current_user.merchant_id),
-                           statement=reports.statement(current_user.merchant_id, first, last),
-                           generated_at=utcnow())
+                           statement=s, days=by_day(s.lines, district_tz()), generated_at=utcnow(),
+                           day_label=lambda day: format_skeleton("MMMEd", day, locale=get_locale()))
 
 
 CSV_HEADER = ["entry", "type", "time", "coupon", "campaign", "cashier", "bill_yuan", "discount_yuan",

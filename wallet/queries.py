@@ -18,6 +18,7 @@ from core.problems import NotFound
 from geofence.models import Fence
 from merchant.models import Campaign, WalletCoupon
 from merchant.rules import display_status
+from merchant.texts import given_texts
 from wallet.rules import USABLE, on_shelf
 from wallet.rules import shelf as shelf_of
 
@@ -35,6 +36,7 @@ def _columns():
         Merchant.id.label("merchant_id"), Merchant.name.label("merchant_name"),
         Merchant.address.label("merchant_address"), Merchant.lat.label("merchant_lat"),
         Merchant.lon.label("merchant_lon"), Merchant.opening_hours, fence.c.name.label("fence_name"),
+        Campaign.translations.label("campaign_translations"), Merchant.translations.label("merchant_translations"),
     ).join(Campaign, Campaign.id == WalletCoupon.campaign_id).join(
         Merchant, Merchant.id == WalletCoupon.merchant_id).outerjoin(fence, fence.c.id == WalletCoupon.fence_id)
 
@@ -72,8 +74,20 @@ def shelf_query(resident_id: int, name: str, now: datetime) -> Counted:
     return Counted(_shelf_query(name), _shelf_count(name), {"resident": resident_id, "now": now})
 
 
+# A row's text columns and where each one's translations are: (column label, translations, field).
+TEXTS = (("title", "campaign_translations", "title"), ("description", "campaign_translations", "description"),
+         ("merchant_name", "merchant_translations", "name"), ("merchant_address", "merchant_translations", "address"),
+         ("opening_hours", "merchant_translations", "opening_hours"))
+
+
 def coupon_view(row, now: datetime) -> dict:
     view = row._asdict()
+    # Every text with `<label>_i18n` beside it: the page picks the reader's language (tr), the API
+    # hands both on.
+    translations = {"campaign_translations": view.pop("campaign_translations") or {},
+                    "merchant_translations": view.pop("merchant_translations") or {}}
+    for label, source, field in TEXTS:
+        view[f"{label}_i18n"] = given_texts(view[label], translations[source].get(field))
     ended = display_status(view.pop("campaign_status").value, view.pop("starts_at"), view.pop("ends_at"),
                            now) == "ended"
     policy = view.pop("end_policy")

@@ -3,7 +3,7 @@ from __future__ import annotations
 from marshmallow import fields
 
 from core.schemas import Integer, OneOf, StrictSchema
-from merchant.schemas import TermsOut
+from merchant.schemas import TermsOut, i18n
 from wallet.rules import SHELVES
 
 
@@ -14,6 +14,7 @@ class WalletQuery(StrictSchema):
 class CouponOut(TermsOut):
     id = Integer()
     opening_hours = fields.String()
+    opening_hours_i18n = i18n("opening_hours")
     collected_at = fields.AwareDateTime()
     expires_at = fields.AwareDateTime()
     redeemed_at = fields.AwareDateTime(allow_none=True)

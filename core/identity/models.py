@@ -46,6 +46,9 @@ class Merchant(db.Model):
     lat: Mapped[float]
     lon: Mapped[float]
     opening_hours: Mapped[str] = mapped_column(String(255), default="")
+    # The name, address and opening hours in each language the merchant gave them
+    # ({"name": {"en": ..., "zh": ...}}); the columns above hold the primary text (merchant/texts.py).
+    translations: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -1,6 +1,7 @@
 // The merchant's dashboard: charts from the page's figures, and a live feed (Server-Sent
 // Events) that lists each redemption as it happens and refreshes the figures.
 import { yuan } from "./money.js";
+import { localized } from "./texts.js";
 
 (function () {
   "use strict";
@@ -81,13 +82,19 @@ import { yuan } from "./money.js";
   function campaignTable(figures) {
     var body = document.querySelector(".campaign-table tbody");
     if (!body || !figures.campaigns.length) return;
+    // Each cell names its column (a card per campaign on a phone), as the page drew it.
+    var labels = Array.prototype.map.call(document.querySelectorAll(".campaign-table thead th"),
+      function (th) { return th.textContent; });
     body.innerHTML = "";
     figures.campaigns.forEach(function (c) {
       var row = document.createElement("tr");
-      [c.title, c.collected, c.redeemed, c.redemption_rate === null ? "–" : Math.round(c.redemption_rate * 100) + "%",
-        yuan(c.discount_cents)].forEach(function (value) {
+      [localized(c.title, c.title_i18n, data.lang), c.collected, c.redeemed,
+        c.redemption_rate === null ? "–" : Math.round(c.redemption_rate * 100) + "%",
+        yuan(c.discount_cents)].forEach(function (value, i) {
         var cell = document.createElement("td");
         cell.textContent = value;
+        cell.dataset.label = labels[i] || "";
+        if (i === 0) cell.className = "row-title";
         row.appendChild(cell);
       });
       body.appendChild(row);
@@ -121,7 +128,8 @@ import { yuan } from "./money.js";
     var time = new Date(event.at).toLocaleTimeString(data.lang, { hour: "2-digit", minute: "2-digit", second: "2-digit",
       timeZone: data.tz });
     if (event.kind === "redeemed") {
-      text = fill(data.live_redeemed, { time: time, title: event.campaign_title, bill: yuan(event.bill_cents),
+      text = fill(data.live_redeemed, { time: time, title: localized(event.campaign_title, event.campaign_title_i18n,
+        data.lang), bill: yuan(event.bill_cents),
         discount: yuan(event.discount_cents) });
     } else if (event.kind === "voided") {
       text = fill(data.live_voided, { time: time, bill: yuan(event.bill_cents), discount: yuan(event.discount_cents) });

@@ -2,6 +2,7 @@
 // Each redemption carries an Idempotency-Key; a retry after a dropped connection reuses it, so
 // the server answers the first result again instead of refusing or redeeming twice.
 import { yuan } from "./money.js";
+import { localized } from "./texts.js";
 
 (function () {
   "use strict";
@@ -74,7 +75,7 @@ import { yuan } from "./money.js";
     // As the page draws the rows it is sent: 24-hour time in the district, then the same words.
     label.textContent = new Date(body.redeemed_at).toLocaleTimeString(texts.lang, { hour: "2-digit",
       minute: "2-digit", hourCycle: "h23", timeZone: texts.tz }) +
-      " · " + body.campaign_title + " · " +
+      " · " + localized(body.campaign_title, body.campaign_title_i18n, texts.lang) + " · " +
       fill(texts.row_amounts, { bill: yuan(body.bill_cents), discount: yuan(body.discount_cents) });
     var button = document.createElement("button");
     button.type = "button";
@@ -117,7 +118,7 @@ import { yuan } from "./money.js";
           say("");
           if (response.ok) {
             showResult("good", texts.accepted, fill(texts.to_pay, { amount: yuan(body.to_pay_cents) }),
-              fill(texts.detail, { title: body.campaign_title, discount: yuan(body.discount_cents),
+              fill(texts.detail, { title: localized(body.campaign_title, body.campaign_title_i18n, texts.lang), discount: yuan(body.discount_cents),
                 bill: yuan(body.bill_cents) }), body.redemption_id);
             addRecent(body);
             code.value = "";

@@ -2,6 +2,7 @@
 // dropped and why, and how far each shop is. The position goes to the server once per check-in.
 // On a coupon's own page the position is asked for only on the resident's tap, for the distance.
 import { yuan } from "./money.js";
+import { distanceText, localized } from "./texts.js";
 
 (function () {
   "use strict";
@@ -24,17 +25,18 @@ import { yuan } from "./money.js";
   function showDistances(coords) {
     document.querySelectorAll("[data-shop-lat]").forEach(function (node) {
       var d = metres(coords.latitude, coords.longitude, +node.dataset.shopLat, +node.dataset.shopLon);
-      node.textContent = d < 1000 ? fill(texts.metres_away, { metres: Math.round(d / 10) * 10 })
-        : fill(texts.km_away, { km: (d / 1000).toFixed(1) });
+      node.textContent = distanceText(d, texts.metres_away, texts.km_away);
     });
   }
 
 
   function reasonText(reason) {
+    // The server sends the exact distance; it is rounded as the shop's distance on the card below.
+    if (reason.code === "distance") return distanceText(reason.metres, texts.reason_distance, texts.km_away);
     var template = texts["reason_" + reason.code];
     if (!template) return "";
     return fill(template, {
-      tags: (reason.tags || []).join(", "), metres: reason.metres, amount: yuan(reason.cents || 0),
+      tags: (reason.tags || []).join(", "), amount: yuan(reason.cents || 0),
       hours: reason.hours
     });
   }
@@ -77,7 +79,8 @@ import { yuan } from "./money.js";
     dropped.forEach(function (drop) {
       var item = document.createElement("li");
       var title = document.createElement("strong");
-      title.textContent = drop.merchant_name + " · " + drop.title;
+      title.textContent = localized(drop.merchant_name, drop.merchant_name_i18n, texts.lang) + " · " +
+        localized(drop.title, drop.title_i18n, texts.lang);
       item.appendChild(title);
       var why = document.createElement("ul");
       why.className = "reasons";
