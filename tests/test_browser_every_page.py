@@ -14,11 +14,11 @@ test-artifacts/pages/ to be looked at.
 
 from __future__ import annotations
 
+import html
 import re
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import pytest
-
 from sqlalchemy import select
 
 from core.db import db
@@ -108,7 +108,8 @@ LAYOUT_PROBLEMS = r"""
       const pr = p.getBoundingClientRect();
       parentOut = pr.right > vw + 1 || pr.left < -1;
     }
-    if (!parentOut) problems.push(`${describe(el)} sticks out of the screen (${Math.round(r.left)}..${Math.round(r.right)}px)`);
+    const span = `${Math.round(r.left)}..${Math.round(r.right)}px`;
+    if (!parentOut) problems.push(`${describe(el)} sticks out of the screen (${span})`);
   }
   return problems;
 }
@@ -156,12 +157,14 @@ BROKEN_LABELS = r"""
         lastChar = ch;
       }
     }
-    if (cuts) broken.push(`${el.tagName.toLowerCase()} "${text.replace(/\s+/g, " ")}" cut inside a word (${lines} lines)`);
+    const words = text.replace(/\s+/g, " ");
+    if (cuts) broken.push(`${el.tagName.toLowerCase()} "${words}" cut inside a word (${lines} lines)`);
   }
   return broken;
 }
 """
 
+HREF = re.compile(r'<a\b[^>]*\bhref="([^"]*)"')
 LINKS = """() => [...document.querySelectorAll("a[href]")].map((a) => a.href)"""
 
 
@@ -210,8 +213,12 @@ class Site:
         return endpoint if endpoint in self.endpoints else None
 
 
-def _crawl(site: Site, page, inspect) -> dict[str, str]:
-    """Follow every link from the seeds; inspect(name, path) each page once. {name: path?query}."""
+def _crawl(site: Site, page, inspect, skip: frozenset[str] = frozenset()) -> dict[str, str]:
+    """Follow every link from the seeds; inspect(name, path) each new page. {name: path?query} reached.
+
+    Each candidate is asked for without drawing it first (most are redirects, refusals or pages
+    seen already); pages whose path is in `skip` are read for their links only.
+    """
     found: dict[str, str] = {}
     per_route: dict[str, int] = {}
     paged: set[str] = set()
@@ -221,13 +228,13 @@ def _crawl(site: Site, page, inspect) -> dict[str, str]:
         if url in seen:
             continue
         seen.add(url)
-        response = page.goto(url, wait_until="load")
-        if response is None or response.status != 200 or "text/html" not in response.headers.get("content-type", ""):
+        answer = page.request.get(url)
+        endpoint = site.endpoint_of(answer.url)
+        if answer.status != 200 or "text/html" not in answer.headers.get("content-type", "") or endpoint is None:
             continue
-        endpoint = site.endpoint_of(page.url)
-        parts = urlsplit(page.url)
+        parts = urlsplit(answer.url)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
-        if endpoint is None or target in found.values() or per_route.get(endpoint, 0) >= VARIANTS_PER_ROUTE:
+        if target in found.values() or per_route.get(endpoint, 0) >= VARIANTS_PER_ROUTE:
             continue
         if "page=" in parts.query:  # one page of a list beyond the first is enough
             if endpoint in paged:
@@ -236,8 +243,13 @@ def _crawl(site: Site, page, inspect) -> dict[str, str]:
         per_route[endpoint] = per_route.get(endpoint, 0) + 1
         name = _slug(endpoint, parts.query)
         found[name] = target
-        inspect(name, target)
-        queue += [link for link in page.evaluate(LINKS) if site.endpoint_of(link) and link.split("#")[0] not in seen]
+        if parts.path in skip:
+            links = [urljoin(answer.url, html.unescape(href)) for href in HREF.findall(answer.text())]
+        else:
+            page.goto(answer.url, wait_until="load")
+            inspect(name, target)
+            links = page.evaluate(LINKS)
+        queue += [link for link in links if site.endpoint_of(link) and link.split("#")[0] not in seen]
     return found
 
 
@@ -253,15 +265,53 @@ def _set_variant(page, base: str, lang: str, large: bool) -> None:
 
 def _check(page, where: str, lang: str, large: bool) -> list[str]:
     # Scripts fill some pages after load (the wallet's airdrop answer, the dashboard's charts).
-    page.evaluate("document.fonts.ready.then(() => new Promise((r) => setTimeout(r, 60)))")
+    page.evaluate("document.fonts.ready.then(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r))))")
     problems = []
-    html = page.evaluate("[document.documentElement.lang, document.documentElement.className]")
-    if html[0] != ("zh-Hans" if lang == "zh" else "en") or ("large-text" in html[1]) != large:
-        problems.append(f"{where}: shown as lang={html[0]!r} class={html[1]!r}")
+    shown = page.evaluate("[document.documentElement.lang, document.documentElement.className]")
+    if shown[0] != ("zh-Hans" if lang == "zh" else "en") or ("large-text" in shown[1]) != large:
+        problems.append(f"{where}: shown as lang={shown[0]!r} class={shown[1]!r}")
     problems += [f"{where}: {p}" for p in page.evaluate(LAYOUT_PROBLEMS)]
     if lang == "zh":
         problems += [f"{where}: label breaks: {p}" for p in page.evaluate(BROKEN_LABELS)]
     return problems
+
+
+def _walk(browser, site: Site, role: str, identifier: str | None, public: frozenset[str]):
+    """One role's browser through all its pages in every variant: (problems, paths it reached)."""
+    problems: list[str] = []
+    # The phone's CSS pixels; screenshots at 1x keep hundreds of full pages quick to take and to look at.
+    context = browser.new_context(**{**PHONE, "device_scale_factor": 1}, locale="en-GB", service_workers="block",
+                                  geolocation=NEAR_CENTRE, permissions=["geolocation"])
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    if identifier:
+        browser_sign_in(page, site.base, identifier, DEMO_PASSWORD)
+        if "/login" in page.url:
+            context.close()
+            return [f"{role} could not sign in"], {}
+    mine: dict[str, str] = {}
+
+    def inspect(name, path, lang="en", large=False):
+        mine[name] = path
+        size = "large" if large else "normal"
+        problems.extend(_check(page, f"{role} {path} [{lang}, {size}]", lang, large))
+        page.screenshot(path=str(SHOTS / f"{role}-{name}-{lang}-{size}.png"), full_page=True)
+
+    (lang, large), *others = VARIANTS
+    _set_variant(page, site.base, lang, large)
+    everything = _crawl(site, page, inspect, skip=public)
+    for lang, large in others:
+        _set_variant(page, site.base, lang, large)
+        for name, path in mine.items():
+            response = page.goto(site.base + path, wait_until="load")
+            if response is None or response.status != 200:
+                problems.append(f"{role} {path} [{lang}]: answered {response.status if response else 'nothing'}")
+                continue
+            inspect(name, path, lang, large)
+    problems += [f"{role}: script error: {e}" for e in errors]
+    context.close()
+    return problems, everything
 
 
 def test_every_page_fits_a_phone_in_both_languages_and_text_sizes(chromium, demo_site, app, database_url):
@@ -273,45 +323,15 @@ def test_every_page_fits_a_phone_in_both_languages_and_text_sizes(chromium, demo
     for old in SHOTS.glob("*.png"):
         old.unlink()
     site = Site(app, demo_site)
-    problems: list[str] = []
-    reached: set[str] = set()
-    public: set[str] = set()  # what strangers see is checked once, as a stranger
-    for role, identifier in ROLES:
-        # The phone's CSS pixels; screenshots at 1x keep 400 full pages quick to take and to look at.
-        context = chromium.new_context(**{**PHONE, "device_scale_factor": 1}, locale="en-GB", service_workers="block",
-                                       geolocation=NEAR_CENTRE, permissions=["geolocation"])
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
-        if identifier:
-            browser_sign_in(page, demo_site, identifier, DEMO_PASSWORD)
-            assert "/login" not in page.url, f"{role} could not sign in"
-        mine: dict[str, str] = {}
-
-        def inspect(name, path, lang="en", large=False, role=role, page=page, mine=mine):
-            if path.split("?")[0] in public:
-                return
-            mine[name] = path
-            problems.extend(_check(page, f"{role} {path} [{lang}, {'large' if large else 'normal'}]", lang, large))
-            page.screenshot(path=str(SHOTS / f"{role}-{name}-{lang}-{'large' if large else 'normal'}.png"),
-                            full_page=True)
-
-        (lang, large), *others = VARIANTS
-        _set_variant(page, demo_site, lang, large)
-        everything = _crawl(site, page, inspect)
-        reached.update(site.endpoint_of(demo_site + path) for path in everything.values())
-        for lang, large in others:
-            _set_variant(page, demo_site, lang, large)
-            for name, path in mine.items():
-                response = page.goto(demo_site + path, wait_until="load")
-                if response is None or response.status != 200:
-                    problems.append(f"{role} {path} [{lang}]: answered {response.status if response else 'nothing'}")
-                    continue
-                inspect(name, path, lang, large)
-        if identifier is None:
-            public.update(path.split("?")[0] for path in everything.values())
-        problems += [f"{role}: script error: {e}" for e in errors]
-        context.close()
+    (stranger, _none), *accounts = ROLES
+    # What strangers see is checked once, as a stranger.
+    problems, seen = _walk(chromium, site, stranger, None, frozenset())
+    reached = {site.endpoint_of(demo_site + path) for path in seen.values()}
+    public = frozenset(path.split("?")[0] for path in seen.values())
+    for role, identifier in accounts:
+        found, seen = _walk(chromium, site, role, identifier, public)
+        problems += found
+        reached |= {site.endpoint_of(demo_site + path) for path in seen.values()}
     unreached = sorted(site.endpoints - reached)
     problems += [f"no role reaches the page {endpoint} (link to it, or add it to NOT_PAGES with why)"
                  for endpoint in unreached]

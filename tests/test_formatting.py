@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,7 +12,7 @@ from core.formatting import datetime_text, format_locale, locale_tag
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # 06:28:03 UTC is 14:28:03 in Shanghai.
-AT = datetime(2026, 12, 1, 6, 28, 3, tzinfo=timezone.utc)
+AT = datetime(2026, 12, 1, 6, 28, 3, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(("locale", "expected"), [
@@ -32,7 +32,7 @@ def test_short_is_the_same_unambiguous_date_not_day_month_digits():
 
 
 def test_the_district_clock_decides_the_day():
-    late = datetime(2026, 12, 1, 17, 5, tzinfo=timezone.utc)  # already 2 December in Shanghai
+    late = datetime(2026, 12, 1, 17, 5, tzinfo=UTC)  # already 2 December in Shanghai
     assert datetime_text(late, locale=Locale.parse("en_GB"), tz=SHANGHAI) == "2 Dec 2026, 01:05"
     assert datetime_text(late, locale=Locale.parse("en_GB"), tz=SHANGHAI, format="day") == "Wednesday 2 December"
     assert datetime_text(late, locale=Locale.parse("zh_Hans_CN"), tz=SHANGHAI, format="day") == "12月2日周三"
