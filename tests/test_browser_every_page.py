@@ -58,7 +58,9 @@ VARIANTS_PER_ROUTE = 2
 LAYOUT_PROBLEMS = r"""
 () => {
   const problems = [];
-  const vw = window.innerWidth;
+  // A phone zooms out to show a page wider than itself, so innerWidth grows with the overflow:
+  // the screen's width is the measure.
+  const vw = Math.min(window.innerWidth, document.documentElement.clientWidth, screen.width);
   const doc = document.documentElement;
   if (doc.scrollWidth > vw) problems.push(`page is ${doc.scrollWidth}px wide`);
   const describe = (el) => {
@@ -110,6 +112,23 @@ LAYOUT_PROBLEMS = r"""
     }
     const span = `${Math.round(r.left)}..${Math.round(r.right)}px`;
     if (!parentOut) problems.push(`${describe(el)} sticks out of the screen (${span})`);
+  }
+  // Words wider than their box spill out of it without moving any element's edge.
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const range = document.createRange();
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const owner = node.parentElement;
+    if (!node.data.trim() || reported.has(owner) || !shown(owner)) continue;
+    range.selectNodeContents(node);
+    const r = range.getBoundingClientRect();
+    if (r.width === 0 || r.right <= 0 || (r.right <= vw + 1 && r.left >= -1)) continue;
+    let clipped = false;
+    for (let a = owner; a && a !== document.body; a = a.parentElement) {
+      if (getComputedStyle(a).overflowX !== "visible") { clipped = true; break; }
+    }
+    if (clipped) continue;
+    reported.add(owner);
+    problems.push(`the words of ${describe(owner)} run off the screen (to ${Math.round(r.right)}px)`);
   }
   return problems;
 }
