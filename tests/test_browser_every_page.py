@@ -355,3 +355,21 @@ def test_every_page_fits_a_phone_in_both_languages_and_text_sizes(chromium, demo
     problems += [f"no role reaches the page {endpoint} (link to it, or add it to NOT_PAGES with why)"
                  for endpoint in unreached]
     assert not problems, f"{len(problems)} problems on phone pages:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize(("region", "expected", "clock"), [
+    ("en-GB", "1 Dec 2026, 14:28", re.compile(r"\b\d{2}:\d{2}–\d{2}:\d{2}\b")),
+    ("en-US", "Dec 1, 2026, 2:28\u202fPM", re.compile(r"\b\d{1,2}:\d{2}\s?[AP]M–")),
+])
+def test_times_read_as_the_browsers_region_writes_them(chromium, demo_site, database_url, region, expected, clock):
+    if database_url.startswith("postgresql"):
+        pytest.skip("browser flow checked on SQLite")
+    context = chromium.new_context(**PHONE, locale=region, service_workers="block")
+    page = context.new_page()
+    page.goto(f"{demo_site}/airdrops")
+    assert page.evaluate("document.documentElement.dataset.locale") == region
+    # The page's script writes a moment as the server does: 06:28:03 UTC in Shanghai, no seconds.
+    # (Intl and Babel may put a narrow no-break space where the other puts a space.)
+    assert re.sub(r"\s", " ", page.evaluate("Linli.when('2026-12-01T06:28:03Z')")) == re.sub(r"\s", " ", expected)
+    assert clock.search(page.locator("main").inner_text())
+    context.close()
