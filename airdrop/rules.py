@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from geofence.rules import haversine_m
 
@@ -104,3 +104,11 @@ def rank_offers(offers: list[Offer], *, liked_tags: Counter, local_hour: int) ->
         ranked.append(r)
     ranked.sort(key=lambda r: (-r.score, r.offer.distance_m, r.offer.campaign_id))
     return ranked
+
+
+def windows_by_day(periods: list[tuple[datetime, datetime]]) -> list[tuple[date, list[tuple[datetime, datetime]]]]:
+    """Airdrop windows (local times) under the day each opens, in order: a 22:00-02:00 window is the evening's."""
+    days: dict[date, list[tuple[datetime, datetime]]] = {}
+    for start, end in sorted(periods):
+        days.setdefault(start.date(), []).append((start, end))
+    return list(days.items())

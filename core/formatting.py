@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, tzinfo
 
-from flask_babel import format_datetime, format_timedelta
+from babel import Locale, UnknownLocaleError
+from babel import dates as babel_dates
+from flask import g, has_request_context, request
+from flask_babel import format_timedelta, get_locale, get_timezone
 from flask_babel import gettext as _
 
 from core.db import utcnow
@@ -36,9 +39,66 @@ def discount_text(kind: str, amount_off_cents: int | None, percent_off: int | No
     return _("%(percent)s%% off", percent=percent_off)
 
 
+# The district's own conventions when a reader's browser names no region for their language.
+DEFAULT_REGIONS = {"en": "en_GB", "zh": "zh_Hans_CN"}
+
+
+def format_locale(language: str, accepted: Iterable[str]) -> Locale:
+    """How dates read for someone reading `language`: in their browser's region for that language.
+
+    Translations are only en and zh, but "en-US" reads 2:28 PM and "en-GB" 14:28; `accepted` is the
+    Accept-Language tags, best first. A region the browser names for another language is ignored.
+    """
+    for tag in accepted:
+        try:
+            locale = Locale.parse(tag, sep="-")
+        except (ValueError, TypeError, UnknownLocaleError):
+            continue
+        if locale.language == language and locale.territory:
+            return locale
+    return Locale.parse(DEFAULT_REGIONS.get(language, language))
+
+
+def minute_pattern(locale: Locale) -> str:
+    """The locale's medium date with its short time: to the minute, never seconds."""
+    return (locale.datetime_formats["medium"]
+            .replace("{1}", locale.date_formats["medium"].pattern)
+            .replace("{0}", locale.time_formats["short"].pattern))
+
+
+def datetime_text(dt: datetime, *, locale: Locale, tz: tzinfo, format: str = "medium") -> str:
+    """'1 Dec 2026, 14:28' (en-GB), 'Dec 1, 2026, 2:28 PM' (en-US), '2026年12月1日 14:28' (zh), in `tz`.
+
+    format: "medium" or "short" (the same: a short date is 1/12 or 12/1 depending on the reader),
+    "time" (14:28 / 2:28 PM), "day" (Tuesday 1 December / 12月1日周二), or a Babel pattern.
+    """
+    if format in ("medium", "short"):
+        return babel_dates.format_datetime(dt, minute_pattern(locale), tzinfo=tz, locale=locale)
+    if format == "time":
+        return babel_dates.format_time(dt, "short", tzinfo=tz, locale=locale)
+    if format == "day":
+        return babel_dates.format_skeleton("MMMMEEEEd", dt, tzinfo=tz, locale=locale)
+    return babel_dates.format_datetime(dt, format, tzinfo=tz, locale=locale)
+
+
+def reader_locale() -> Locale:
+    """The request's formatting locale: the page's language, in the reader's region (once a request)."""
+    if not has_request_context():
+        return format_locale(str(get_locale() or "en"), ())
+    if "linli_format_locale" not in g:
+        accepted = [tag for tag, _quality in request.accept_languages]
+        g.linli_format_locale = format_locale(get_locale().language, accepted)
+    return g.linli_format_locale
+
+
+def locale_tag(locale: Locale) -> str:
+    """BCP 47, for the browser's Intl: en-GB, zh-Hans-CN."""
+    return "-".join(part for part in (locale.language, locale.script, locale.territory) if part)
+
+
 def when(dt: datetime | None, format: str = "medium") -> str:
-    """In the district's time zone (BABEL_DEFAULT_TIMEZONE)."""
-    return format_datetime(dt, format) if dt else ""
+    """In the district's time zone (BABEL_DEFAULT_TIMEZONE), as the reader's region writes it."""
+    return datetime_text(dt, locale=reader_locale(), tz=get_timezone(), format=format) if dt else ""
 
 
 def countdown(dt: datetime) -> str:

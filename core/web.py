@@ -22,6 +22,7 @@ from sqlalchemy import text
 from core.config import PROJECT_ROOT
 from core.db import db
 from core.errors import problem_response
+from core.formatting import locale_tag, reader_locale
 from core.identity import signed_in
 from core.identity.access import roles_required
 from core.identity.models import MerchantRole, Role
@@ -73,7 +74,8 @@ def role_label(role) -> str:
 @web.app_context_processor
 def shell_context():
     return {"large_text": large_text_enabled(), "languages": current_app.config["LANGUAGES"],
-            "current_locale": select_locale(), "role_label": role_label}
+            "current_locale": select_locale(), "role_label": role_label,
+            "format_locale": locale_tag(reader_locale())}
 
 
 def _back() -> str:

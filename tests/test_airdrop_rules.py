@@ -217,3 +217,17 @@ def test_index_agrees_with_brute_force_geopy():
             shapely.contains_xy(shapely.from_geojson(json.dumps(s.polygon)), lon, lat) if s.polygon
             else geodesic((s.center_lat, s.center_lon), (lat, lon)).meters <= s.radius_m)}
         assert set(index.containing(lat, lon)) == expected
+
+
+def test_the_schedule_lists_each_day_with_its_windows_weekend_and_late_night_included():
+    from airdrop.rules import windows_by_day
+
+    tz = ZoneInfo("Asia/Shanghai")
+    fri_late = (datetime(2026, 12, 4, 22, tzinfo=tz), datetime(2026, 12, 5, 2, tzinfo=tz))
+    sat_day = (datetime(2026, 12, 5, 10, tzinfo=tz), datetime(2026, 12, 5, 21, tzinfo=tz))
+    sat_late = (datetime(2026, 12, 5, 22, tzinfo=tz), datetime(2026, 12, 6, 2, tzinfo=tz))
+    days = windows_by_day([sat_late, fri_late, sat_day])
+    assert [(day.isoformat(), windows) for day, windows in days] == [
+        ("2026-12-04", [fri_late]),  # after midnight it is still Friday night's window
+        ("2026-12-05", [sat_day, sat_late]),
+    ]

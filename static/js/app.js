@@ -16,6 +16,17 @@
       }
       if ((options.method || "GET").toUpperCase() !== "GET") headers["X-CSRFToken"] = window.Linli.csrfToken();
       return fetch(path, Object.assign({}, options, { headers: headers, credentials: "same-origin" }));
+    },
+    // A time as the server's `when` filter writes it: the page's language in the reader's region
+    // (<html data-locale>, "en-GB" / "en-US" / "zh-Hans-CN"), the district's clock, to the minute.
+    // style: "datetime" (default), "time", or Intl options of your own (the time zone is added).
+    when: function (value, style) {
+      var root = document.documentElement;
+      var options = style === "time" ? { hour: "numeric", minute: "2-digit" }
+        : (style && typeof style === "object") ? Object.assign({}, style)
+          : { year: "numeric", month: "short", day: "numeric", hour: "numeric", minute: "2-digit" };
+      options.timeZone = root.dataset.timezone || undefined;
+      return new Intl.DateTimeFormat(root.dataset.locale || root.lang, options).format(new Date(value));
     }
   };
 
