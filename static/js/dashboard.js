@@ -125,8 +125,7 @@ import { localized } from "./texts.js";
 
   function addLive(event) {
     var text;
-    var time = new Date(event.at).toLocaleTimeString(data.lang, { hour: "2-digit", minute: "2-digit", second: "2-digit",
-      timeZone: data.tz });
+    var time = window.Linli.when(event.at, "time");
     if (event.kind === "redeemed") {
       text = fill(data.live_redeemed, { time: time, title: localized(event.campaign_title, event.campaign_title_i18n,
         data.lang), bill: yuan(event.bill_cents),

@@ -72,9 +72,8 @@ import { localized } from "./texts.js";
     item.dataset.redemptionId = body.redemption_id;
     var label = document.createElement("span");
     label.id = "redemption-" + body.redemption_id;
-    // As the page draws the rows it is sent: 24-hour time in the district, then the same words.
-    label.textContent = new Date(body.redeemed_at).toLocaleTimeString(texts.lang, { hour: "2-digit",
-      minute: "2-digit", hourCycle: "h23", timeZone: texts.tz }) +
+    // As the page draws the rows it is sent: the time as the `when` filter writes it, then the same words.
+    label.textContent = window.Linli.when(body.redeemed_at, "time") +
       " · " + localized(body.campaign_title, body.campaign_title_i18n, texts.lang) + " · " +
       fill(texts.row_amounts, { bill: yuan(body.bill_cents), discount: yuan(body.discount_cents) });
     var button = document.createElement("button");

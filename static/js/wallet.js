@@ -114,8 +114,7 @@ import { distanceText, localized } from "./texts.js";
   function report(body) {
     var message = body.message || texts.error;
     if (body.outcome === "window_closed" && body.next_window_at) {
-      var when = new Intl.DateTimeFormat(texts.lang, { weekday: "long", hour: "2-digit", minute: "2-digit" })
-        .format(new Date(body.next_window_at));
+      var when = window.Linli.when(body.next_window_at, { weekday: "long", hour: "numeric", minute: "2-digit" });
       message += " " + fill(texts.next, { when: when });
     }
     status(message, body.outcome === "dropped" ? "good" : "");
