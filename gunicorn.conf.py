@@ -9,10 +9,18 @@ import os
 bind = os.environ.get("LINLI_BIND", "0.0.0.0:8000")
 # Two processes per core: one can compute while the other waits on the database.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
-# gevent: a live dashboard holds its event stream open for hours. With gevent an open stream
-# is an idle greenlet, so a thousand of them never make an ordinary request wait for a thread
-# (psycopg 3 cooperates with gevent by itself; redis-py and the rest are plain sockets).
-worker_class = os.environ.get("LINLI_WORKER_CLASS", "gevent")
+# The worker model follows the database.
+# - PostgreSQL: gevent. A live dashboard holds its event stream open for hours; with gevent an
+#   open stream is an idle greenlet, so a thousand of them never make an ordinary request wait
+#   for a thread (psycopg 3 waits through gevent's poll once gevent has patched select; redis-py
+#   and the rest are plain sockets).
+# - SQLite: gthread. sqlite3 never yields to gevent, and its busy handler sleeps inside C while
+#   another writer holds the database: under gevent that froze every greenlet of the worker,
+#   including the one holding the lock, until busy_timeout (the storm's 29 s p99 and timeouts).
+#   With threads, the waiting writer releases the GIL and the holder commits. An SQLite site is
+#   one small neighbourhood: its few dashboards' streams fit in the threads.
+_engine_default = "gthread" if (os.environ.get("DATABASE_URL") or "sqlite").startswith("sqlite") else "gevent"
+worker_class = os.environ.get("LINLI_WORKER_CLASS", _engine_default)
 threads = int(os.environ.get("LINLI_THREADS", "32"))
 worker_connections = int(os.environ.get("LINLI_WORKER_CONNECTIONS", "1000"))
 keepalive = 5

@@ -50,12 +50,13 @@ class Checkins(MethodView):
     def post(self, data):
         """Report where the phone is; coupons may drop into the wallet"""
         now = utcnow()
+        fix = rules.Fix(data["lat"], data["lon"], now)
+        # On the server, overwritten each time, gone after AIRDROP_FIX_TTL_S (airdrop/last_fix.py); only
+        # a believable fix is kept, and it is written before any stock is taken (the hot row comes last).
         result = operations.check_in(resident_id=current_user.id, lat=data["lat"], lon=data["lon"],
                                      accuracy_m=data["accuracy_m"], last=last_fix.get(current_user.id, now=now),
-                                     now=now, settings=airdrop_settings())
-        if result.outcome not in (rules.POOR_ACCURACY, rules.IMPOSSIBLE_MOVEMENT):
-            # On the server, overwritten each time, gone after AIRDROP_FIX_TTL_S (airdrop/last_fix.py).
-            last_fix.put(current_user.id, rules.Fix(data["lat"], data["lon"], now))
+                                     now=now, settings=airdrop_settings(),
+                                     remember=lambda: last_fix.put(current_user.id, fix))
         return {"outcome": result.outcome, "message": str(MESSAGES[result.outcome]), "fences": result.fences,
                 "dropped": result.dropped, "next_window_at": result.next_window_at}
 

@@ -8,6 +8,7 @@ the resident's own signed session cookie instead of our database.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -22,7 +23,7 @@ from core.problems import NotFound
 from geofence.models import Fence
 from geofence.registry import current_index, fence_names
 from geofence.rules import haversine_m
-from merchant.claims import ClaimRefused, claim, claim_state
+from merchant.claims import ClaimRefused, claim_state, reserve, take
 from merchant.models import Campaign, CampaignStatus, CampaignTarget, CouponStatus, WalletCoupon
 from merchant.rules import parse_windows, upcoming_windows, window_open
 from merchant.texts import texts_of
@@ -56,11 +57,26 @@ def liked_tags(resident_id: int) -> Counter:
 
 
 def check_in(*, resident_id: int, lat: float, lon: float, accuracy_m: float, last: rules.Fix | None,
-             now: datetime, settings: AirdropSettings) -> CheckinResult:
+             now: datetime, settings: AirdropSettings, remember: Callable[[], None] | None = None) -> CheckinResult:
+    """`remember` runs once the position is believed, before any coupon is taken from stock."""
     reason = rules.implausible(accuracy_m=accuracy_m, fix=rules.Fix(lat, lon, now), last=last,
                                max_accuracy_m=settings.max_accuracy_m, max_speed_mps=settings.max_speed_mps)
     if reason:
         return CheckinResult(reason)
+    pending = [remember] if remember is not None else []
+
+    def remember_once() -> None:
+        while pending:
+            pending.pop()()
+
+    result = _check_in(resident_id=resident_id, lat=lat, lon=lon, now=now, settings=settings,
+                       remember=remember_once)
+    remember_once()  # on the paths that took no stock
+    return result
+
+
+def _check_in(*, resident_id: int, lat: float, lon: float, now: datetime, settings: AirdropSettings,
+              remember: Callable[[], None]) -> CheckinResult:
     index = current_index()
     fence_ids = index.containing(lat, lon)
     if not fence_ids:
@@ -94,15 +110,22 @@ def check_in(*, resident_id: int, lat: float, lon: float, accuracy_m: float, las
                      c.value_cents, (c.ends_at - now).total_seconds() / 3600) for c in eligible],
         liked_tags=liked_tags(resident_id), local_hour=local.hour)
 
-    dropped, refusals = [], []
+    dropped, refusals, reserved = [], [], []
     slots = min(settings.top_n, settings.daily_budget - used_today)
     # Claim in campaign-id order so concurrent check-ins lock campaign rows in one order (no deadlocks).
     for r in sorted(ranked[:slots], key=lambda r: r.offer.campaign_id):
         campaign = by_id[r.offer.campaign_id]
         try:
-            coupon = claim(resident_id=resident_id, campaign=campaign, fence_id=fence_of[campaign.id], now=now,
-                           local_day=local.date(), daily_budget=settings.daily_budget,
-                           tz=settings.tz)
+            reserved.append((r, reserve(resident_id=resident_id, campaign=campaign, fence_id=fence_of[campaign.id],
+                                        now=now, local_day=local.date(), daily_budget=settings.daily_budget,
+                                        tz=settings.tz)))
+        except ClaimRefused as refused:
+            refusals.append(refused.reason)
+    remember()  # before the stock: every other write of the check-in is done before the hot row is locked
+    for r, reservation in reserved:
+        campaign = reservation.campaign
+        try:
+            coupon = take(reservation)
         except ClaimRefused as refused:
             refusals.append(refused.reason)
             continue

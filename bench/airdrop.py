@@ -193,7 +193,7 @@ def claim_storm(dep, *, clients: int = 200, inventory: int = 1000, residents: in
     fence_id, campaign_id = seed(dep.env, lambda: add_storm_campaign(inventory))
     emails = seed(dep.env, lambda: add_residents(residents, "bench-password", prefix="storm"))
     sessions = mint_sessions(dep.env, emails)
-    latencies, statuses = [], []
+    latencies, statuses, outcomes = [], [], []
     lock = threading.Lock()
     body = json.dumps({"lat": 30.5001, "lon": 120.5001, "accuracy_m": 10.0})
     with gunicorn("wsgi:app", dep.env, dep.workdir) as server:
@@ -207,11 +207,20 @@ def claim_storm(dep, *, clients: int = 200, inventory: int = 1000, residents: in
                 t = time.perf_counter()
                 conn.request("POST", "/api/airdrop/checkins", body=body, headers={
                     "Cookie": cookie, "X-CSRFToken": token, "Content-Type": "application/json"})
-                response = conn.getresponse()
-                response.read()
+                try:
+                    response = conn.getresponse()
+                    answer = response.read()
+                except TimeoutError:  # counted, not raised: a stalled server is what the row reports
+                    with lock:
+                        statuses.append(None)
+                    conn.close()
+                    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+                    continue
                 with lock:
                     latencies.append((time.perf_counter() - t) * 1000)
                     statuses.append(response.status)
+                    if response.status == 200:
+                        outcomes.append(json.loads(answer)["outcome"])
             conn.close()
 
         threads = [threading.Thread(target=client, args=(sessions[i::clients],)) for i in range(clients)]
@@ -223,8 +232,11 @@ def claim_storm(dep, *, clients: int = 200, inventory: int = 1000, residents: in
         elapsed = time.perf_counter() - started
     total, remaining, held = seed(dep.env, lambda: storm_result(campaign_id))
     latencies.sort()
-    return {"requests": len(statuses), "seconds": elapsed, "5xx": sum(s >= 500 for s in statuses),
-            "non_200": sum(s != 200 for s in statuses), "p50_ms": statistics.median(latencies),
+    answered = [s for s in statuses if s is not None]
+    return {"requests": len(statuses), "seconds": elapsed, "5xx": sum(s >= 500 for s in answered),
+            "timeouts": len(statuses) - len(answered), "non_200": sum(s != 200 for s in answered),
+            "issued": outcomes.count("dropped"), "refused": len(outcomes) - outcomes.count("dropped"),
+            "p50_ms": statistics.median(latencies),
             "p99_ms": latencies[int(len(latencies) * 0.99)], "inventory": total, "remaining": remaining,
             "held": held, "oversold": max(0, held - total)}
 
@@ -235,8 +247,10 @@ def print_airdrop(database: str, baseline: Result, rows, cost_ratio: float, memo
     for n, rss in memory.items():
         if rss:
             print(f"worker RSS with {n:,} fences loaded: max {max(rss):.0f} MB over {len(rss)} workers (target < 200)")
-    print(f"claim storm: {storm['requests']} check-ins from 200 clients in {storm['seconds']:.1f} s; "
-          f"5xx {storm['5xx']}, other non-200 {storm['non_200'] - storm['5xx']}; p50 {storm['p50_ms']:.0f} ms, "
-          f"p99 {storm['p99_ms']:.0f} ms (target < 250); database: inventory {storm['inventory']}, "
-          f"remaining {storm['remaining']}, in wallets {storm['held']}, oversold {storm['oversold']}")
+    print(f"claim storm on {database}: {storm['requests']} check-ins from 200 clients in {storm['seconds']:.1f} s; "
+          f"5xx {storm['5xx']}, timeouts {storm['timeouts']}, other non-200 {storm['non_200'] - storm['5xx']}; "
+          f"p50 {storm['p50_ms']:.0f} ms, p99 {storm['p99_ms']:.0f} ms (target < 250); answers: issued "
+          f"{storm['issued']}, refused {storm['refused']} (sold out or nothing new); database: inventory "
+          f"{storm['inventory']}, remaining {storm['remaining']}, in wallets {storm['held']}, "
+          f"oversold {storm['oversold']}")
 

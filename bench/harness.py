@@ -105,8 +105,15 @@ def gunicorn(app_spec: str, env: dict, workdir: Path):
         yield Server(base, proc.pid)
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
+        try:
+            # gunicorn's graceful_timeout is 30 s; past that its master kills the workers itself.
+            proc.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise RuntimeError(f"gunicorn did not stop within 40 s: see {log.name}") from None
+        finally:
+            log.close()
 
 
 def sign_in(base: str, identifier: str, password: str) -> str:
