@@ -16,7 +16,7 @@ import sys
 from bench.airdrop import claim_storm, fence_lookup_rows, print_airdrop, throughput_rows
 from bench.harness import deployment, gunicorn, median_result, print_table, sign_in, wrk
 from bench.services import print_services, service_rows
-from bench.till import feed_latency, print_till, redemption_rows
+from bench.till import feed_latency, print_till, redemption_rows, round_trips
 from demo.district import DEMO_PASSWORD
 
 
@@ -143,8 +143,10 @@ def main(argv: list[str] | None = None) -> int:
             with deployment(database) as dep:
                 baseline, redeem = redemption_rows(dep, seconds=args.seconds, rounds=args.rounds,
                                                    connections=args.connections)
-                feed = feed_latency(dep, redis_url=args.redis) if database == "postgresql" else None
-                print_till(database, baseline, redeem, feed)
+                postgresql = database == "postgresql"
+                feed = feed_latency(dep, redis_url=args.redis) if postgresql else None
+                trips = round_trips(dep) if postgresql else None
+                print_till(database, baseline, redeem, feed, trips)
                 issue.till(database, baseline, redeem, feed)
         if args.only in (None, "services"):
             with deployment(database) as dep:
