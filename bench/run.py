@@ -1,8 +1,9 @@
 """Linli's benchmark: `python -m bench.run [--database sqlite|postgresql] [--seconds 8] [--rounds 3]`.
 
 Serves the app under gunicorn.conf.py and a bare hello-world under the same configuration, one at
-a time, drives each with wrk on loopback, and prints one table per database.
-Later issues add their rows here.
+a time, drives each with wrk on loopback, and prints one table per section and database, then
+issue 14's table (figure | now | target) from the figures of this one run: every ratio is taken
+against the hello-world measured beside it. bench/README.md says how to reproduce each row.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sys
 from bench.airdrop import claim_storm, fence_lookup_rows, print_airdrop, throughput_rows
 from bench.harness import deployment, gunicorn, median_result, print_table, sign_in, wrk
 from bench.services import print_services, service_rows
-from bench.till import feed_latency, print_till, redemption_rows
+from bench.till import feed_latency, print_till, redemption_rows, round_trips
 from demo.district import DEMO_PASSWORD
 
 
@@ -39,6 +40,71 @@ def middleware_rows(dep, seconds: int, rounds: int, connections: int):
     ]
 
 
+class IssueTable:
+    """Issue 14's figures, filled in by the sections as they run (a section not run says so)."""
+
+    FIGURES = (
+        ("redemption", "redemption throughput / hello-world, PostgreSQL (SQLite)", ">= 0.35 x (>= 0.45 x)"),
+        ("checkin", "check-in (fence lookup + ranking + claim) / hello-world", ">= 0.4 x"),
+        ("wallet", "wallet list / hello-world (worst fence count)", ">= 0.6 x"),
+        ("cost", "check-in cost with 100k fences / with 1k fences", "<= 1.5"),
+        ("report", "report submission (no photos) / hello-world", ">= 0.3 x"),
+        ("storm", "claim storm: 200 clients, inventory 1,000", "p99 < 250 ms, 0 oversold, 0 5xx"),
+        ("lists", "staff queue p99 / Open311 1,000-result list p99, 8 clients", "< 100 / < 300 ms"),
+        ("feed", "redemption -> 1,000 open dashboards over 4 workers", "p99 < 50 ms"),
+    )
+    TARGETS = {"redemption": {"postgresql": 0.35, "sqlite": 0.45}, "checkin": 0.4, "wallet": 0.6, "report": 0.3}
+
+    def __init__(self):
+        self.cells: dict[str, dict[str, tuple[str, bool]]] = {key: {} for key, _, _ in self.FIGURES}
+
+    def put(self, key: str, database: str, text: str, ok: bool) -> None:
+        self.cells[key][database] = (text, ok)
+
+    def ratio(self, key: str, database: str, ratio: float) -> None:
+        target = self.TARGETS[key]
+        target = target[database] if isinstance(target, dict) else target
+        self.put(key, database, f"{ratio:.2f} x", ratio >= target)
+
+    def till(self, database: str, baseline, redeem, feed) -> None:
+        self.ratio("redemption", database, redeem.rps / baseline.rps)
+        if feed:
+            self.put("feed", database, f"p99 {feed['p99_ms']:.0f} ms ({feed['delivered']}/{feed['expected']})",
+                     feed["p99_ms"] < 50 and feed["delivered"] == feed["expected"])
+
+    def airdrop(self, database: str, baseline, rows, cost: float, storm: dict) -> None:
+        checkins = [r for name, r, _ in rows if "check-in" in name]
+        wallets = [r for name, r, _ in rows if "wallet" in name]
+        if checkins:
+            self.ratio("checkin", database, min(r.rps for r in checkins) / baseline.rps)
+        if wallets:
+            self.ratio("wallet", database, min(r.rps for r in wallets) / baseline.rps)
+        self.put("cost", database, f"{cost:.2f}", cost <= 1.5)
+        text = (f"p99 {storm['p99_ms']:.0f} ms; issued {storm.get('held', '?')}, oversold {storm['oversold']}, "
+                f"refused {storm['non_200'] - storm['5xx']}, 5xx {storm['5xx']}")
+        self.put("storm", database, text, storm["p99_ms"] < 250 and storm["oversold"] == 0 and storm["5xx"] == 0)
+
+    def services(self, database: str, baseline, rows) -> None:
+        found = {name: measured for name, _, measured, _ in rows}
+        queue = next((m for n, m in found.items() if "queue" in n), None)
+        open311 = next((m for n, m in found.items() if "open311" in n.lower()), None)
+        report = next((m for n, m in found.items() if "POST /api/reports" in n), None)
+        if queue and open311:
+            q, o = queue[0].p99_ms, open311[0].p99_ms
+            self.put("lists", database, f"{q:.0f} / {o:.0f} ms", q < 100 and o < 300)
+        if report:
+            self.ratio("report", database, report[0].rps / baseline.rps)
+
+    def print(self) -> None:
+        print("\nIssue 14: figure | now | target (each ratio against the hello-world measured beside it in this run)")
+        print(f"{'figure':<62} {'now':<58} target")
+        for key, figure, target in self.FIGURES:
+            cells = self.cells[key]
+            now = "; ".join(f"{'PG' if db == 'postgresql' else 'SQLite'} {text}{'' if ok else ' MISS'}"
+                            for db, (text, ok) in sorted(cells.items())) or "not run"
+            print(f"{figure:<62} {now:<58} {target}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
@@ -53,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         print("wrk is needed: apt-get install wrk", file=sys.stderr)
         return 2
     databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
+    issue = IssueTable()
     if args.only in (None, "airdrop"):
         print("\nFence lookup in process (FenceIndex.containing, random points over a 60 km city)")
         print(f"{'fences':<44} {'p50 us':>9} {'p99 us':>9}")
@@ -71,17 +138,23 @@ def main(argv: list[str] | None = None) -> int:
                                                                connections=args.connections)
                 storm = claim_storm(dep)
                 print_airdrop(database, baseline, rows, cost, memory, storm)
+                issue.airdrop(database, baseline, rows, cost, storm)
         if args.only in (None, "till"):
             with deployment(database) as dep:
                 baseline, redeem = redemption_rows(dep, seconds=args.seconds, rounds=args.rounds,
                                                    connections=args.connections)
-                feed = feed_latency(dep, redis_url=args.redis) if database == "postgresql" else None
-                print_till(database, baseline, redeem, feed)
+                postgresql = database == "postgresql"
+                feed = feed_latency(dep, redis_url=args.redis) if postgresql else None
+                trips = round_trips(dep) if postgresql else None
+                print_till(database, baseline, redeem, feed, trips)
+                issue.till(database, baseline, redeem, feed)
         if args.only in (None, "services"):
             with deployment(database) as dep:
                 baseline, rows, notes = service_rows(dep, seconds=args.seconds, rounds=args.rounds,
                                                      connections=args.connections)
                 print_services(database, baseline, rows, notes)
+                issue.services(database, baseline, rows)
+    issue.print()
     return 0
 
 

@@ -96,6 +96,63 @@ def redemption_rows(dep, *, seconds: int, rounds: int, connections: int, per_rou
     return median_result(hello), median_result(redeem)
 
 
+def round_trips(dep, *, redemptions: int = 20) -> dict:
+    """Round trips to PostgreSQL per redemption through the whole request stack, counted by libpq's
+    own protocol trace: each Sync or simple Query message the client sends is one wait for the
+    server. In process (Flask's test client), after a few warm-up requests fill every cache."""
+    import os
+
+    env = {**dep.env, "LINLI_TILL_RATE_LIMIT": "1000000 per second"}
+    _, coupons, cashier = seed(env, lambda: _seed_coupons(redemptions + 5))
+    ((cookie, token),) = mint_sessions(env, [cashier])
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        from psycopg import pq
+        from sqlalchemy import event
+
+        from core.db import db
+        from linli import create_app
+        from merchant.tokens import qr_payload
+
+        app = create_app()
+        trace = open(dep.workdir / "libpq-trace.txt", "w+")  # noqa: SIM115 - libpq writes to its descriptor
+        with app.app_context():
+            @event.listens_for(db.engine, "connect")
+            def traced(dbapi_connection, _record):
+                dbapi_connection.pgconn.trace(trace.fileno())
+                dbapi_connection.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
+
+        client = app.test_client()
+        name, _, value = cookie.partition("=")
+        client.set_cookie(name, value)
+
+        def redeem(coupon_id, secret) -> int:
+            body = json.dumps({"code": qr_payload(coupon_id, secret, time.time()), "bill_cents": 3000})
+            return client.post("/api/merchant/redemptions", data=body, headers={
+                "X-CSRFToken": token, "Content-Type": "application/json",
+                "Idempotency-Key": uuid.uuid4().hex}).status_code
+
+        warm = [redeem(*c) for c in coupons[:5]]
+        trace.flush()
+        start = trace.tell()
+        statuses = [redeem(*c) for c in coupons[5:5 + redemptions]]
+        trace.flush()
+        trace.seek(start)
+        sent = [line.split("\t", 2)[2] for line in trace.read().splitlines() if line.startswith("F\t")]
+        with app.app_context():
+            db.engine.dispose()
+        trace.close()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    waits = [m for m in sent if m.startswith(("Sync", "Query"))]
+    return {"redemptions": len(statuses), "ok": sum(s == 200 for s in warm + statuses),
+            "round_trips": len(waits) / max(1, len(statuses)),
+            "statements": [m.split("\t", 1)[-1].strip()[:70] for m in sent[:len(sent) // max(1, len(statuses))]
+                           if m.startswith(("Query", "Parse"))]}
+
+
 # --- the live feed ---------------------------------------------------------------------------
 
 async def _stream(host: str, port: int, cookie: str, arrivals: dict, opened: list):
@@ -204,7 +261,7 @@ def feed_latency(dep, *, streams: int = 1000, events: int = 40, workers: int = 4
             "max_ms": latencies[-1] if latencies else float("nan"), "ordinary_open": ordinary, "ordinary_quiet": quiet}
 
 
-def print_till(database: str, baseline: Result, redeem: Result, feed: dict | None) -> None:
+def print_till(database: str, baseline: Result, redeem: Result, feed: dict | None, trips: dict | None = None) -> None:
     print(f"\nTill on {database}")
     print(f"{'':<44} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'x hello':>8} {'target':>8}")
     print(f"{'hello-world (bare Flask, same gunicorn conf)':<44} {baseline.rps:>9.0f} {baseline.p50_ms:>8.2f} "
@@ -214,6 +271,9 @@ def print_till(database: str, baseline: Result, redeem: Result, feed: dict | Non
     print(f"{'POST /api/merchant/redemptions (new coupon)':<44} {redeem.rps:>9.0f} {redeem.p50_ms:>8.2f} "
           f"{redeem.p99_ms:>8.2f} {redeem.non_2xx:>8} {ratio:>8.2f} "
           f"{f'>={target:.2f} ' + ('ok' if ratio >= target else 'MISS'):>8}")
+    if trips:
+        print(f"Round trips to PostgreSQL per redemption (libpq trace, {trips['redemptions']} redemptions, "
+              f"{trips['ok']} answered 200): {trips['round_trips']:.2f}")
     if feed:
         print(f"Live feed: {feed['streams']} SSE streams over {feed['workers']} workers via Redis, "
               f"{feed['events']} redemptions: delivered {feed['delivered']}/{feed['expected']}, "

@@ -7,8 +7,10 @@ from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, Enum, MetaData, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import Pool
 from sqlalchemy.types import TypeDecorator
 
 # Named constraints let Alembic alter tables on SQLite (batch mode) and PostgreSQL alike.
@@ -70,6 +72,40 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+# A pooled connection idle longer than this is replaced: a firewall or proxy that drops idle
+# connections without a word is the one case the checkout check below cannot see.
+POOL_RECYCLE_S = 1800
+
+
+def checked_locally(options: dict) -> dict:
+    """Engine options with pool_pre_ping's round trip (a `SELECT 1` before every request) replaced
+    by `_alive_or_replace`, which asks only the local end of the socket."""
+    if not options.get("pool_pre_ping"):
+        return options
+    return {**options, "pool_pre_ping": False, "pool_recycle": options.get("pool_recycle", POOL_RECYCLE_S)}
+
+
+@event.listens_for(Pool, "checkout")
+def _alive_or_replace(dbapi_connection, _record, _proxy):
+    """A PostgreSQL connection the server has closed (restart, failover, idle timeout, a killed
+    backend) has its goodbye - the FATAL message and the end of the stream - waiting in the socket.
+    Reading what is there, without waiting, finds it (libpq's socket never blocks); the pool is then
+    told the connection is gone and checks out another, so no request sees the dead one."""
+    pgconn = getattr(dbapi_connection, "pgconn", None)
+    if pgconn is None:
+        return  # SQLite: a file, nothing to lose
+    from psycopg import OperationalError, pq
+
+    try:
+        pgconn.consume_input()
+        pgconn.is_busy()  # parses what arrived: the server's FATAL notice ends the connection
+        pgconn.consume_input()  # and the end of the stream after it
+    except OperationalError:
+        raise sa_exc.DisconnectionError("the server closed this connection") from None
+    if pgconn.status != pq.ConnStatus.OK:
+        raise sa_exc.DisconnectionError("the server closed this connection")
 
 
 def upsert(model):

@@ -11,8 +11,11 @@ from flask_migrate import Migrate
 from flask_smorest import Api as _Api
 from flask_smorest import Blueprint as _Blueprint
 from flask_wtf.csrf import CSRFProtect
+from webargs import core as webargs_core
+from webargs.flaskparser import FlaskParser, is_json_request
 
 from core.db import db
+from core.input import parsed_json
 
 __all__ = ["Api", "Blueprint", "babel", "csrf", "db", "document_problems", "login_manager", "migrate", "problems"]
 
@@ -65,12 +68,24 @@ def problems(*statuses: int | tuple[int, str]):
     return decorator
 
 
+class _ParsedOnce(FlaskParser):
+    """webargs, reading the JSON body core.input has already decoded and checked."""
+
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return webargs_core.missing
+        found = parsed_json(req.environ, webargs_core.missing)
+        return super()._raw_load_json(req) if found is webargs_core.missing else found
+
+
 class Blueprint(_Blueprint):
     """flask-smorest's Blueprint, documenting every operation's refusals (see PROBLEMS above).
 
     A MethodView's class-level `decorators` wrap the view, not its methods, so flask-smorest never
     sees them; a decorator with a `document(apidoc, method)` attribute (roles_required, rate_limit)
     is asked to document each method of the class here."""
+
+    ARGUMENTS_PARSER = _ParsedOnce()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -19,6 +19,9 @@ from flask import current_app, request
 from core.problems import Problem
 
 SMALL_BODY_BYTES = 64 * 1024
+# Where the checked JSON body is kept for the API's parser (core.extensions), which would
+# otherwise decode the same bytes a second time.
+PARSED_JSON = "linli.parsed_json"
 MAX_DEPTH = 32
 MAX_ITEMS = 10_000
 _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -89,6 +92,12 @@ def _check_request() -> None:
             problem = check_json(value)
             if problem:
                 raise BadInput(problem)
+            request.environ[PARSED_JSON] = value
+
+
+def parsed_json(environ: dict, default):
+    """The JSON body as checked before the view ran (`default` if it was not)."""
+    return environ.get(PARSED_JSON, default)
 
 
 def init_input_checks(app) -> None:

@@ -23,6 +23,7 @@ from functools import wraps
 
 from flask import Response, current_app, request
 from flask_limiter import Limiter, RateLimitExceeded
+from limits.storage import MemoryStorage
 
 from core.extensions import document_problems
 from core.problems import RateLimited
@@ -47,6 +48,29 @@ def failed(response: Response) -> bool:
     return response.status_code == 401
 
 
+class _SweptMemoryStorage(MemoryStorage):
+    """limits' in-memory counters, swept inline at most once a second.
+
+    The library's own storage starts a timer thread after almost every hit (one lives 10 ms) to
+    drop expired entries: on a busy till that was a thread, or a greenlet, per request. Expired
+    entries never count (every check compares timestamps), so sweeping later only keeps memory
+    bounded - once a second is plenty."""
+
+    STORAGE_SCHEME = ["linli-memory"]
+    SWEEP_EVERY_S = 1.0
+    _next_sweep = 0.0
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # replaces the library's (name-mangled) hook
+        now = time.monotonic()
+        if now >= self._next_sweep:
+            self._next_sweep = now + self.SWEEP_EVERY_S
+            self._MemoryStorage__expire_events()
+
+
+def _storage_uri(uri: str) -> str:
+    return "linli-memory://" if uri.startswith("memory://") else uri
+
+
 @dataclass(frozen=True)
 class _Limit:
     limit: Callable[[], str]
@@ -66,8 +90,9 @@ class _AppLimiter:
         if uri.startswith(("redis://", "rediss://")):
             # A hung Redis must cost a request a second at most before the fallback takes over.
             options = {"socket_timeout": 1, "socket_connect_timeout": 1}
-        self.limiter = Limiter(remote_address, storage_uri=uri, storage_options=options, strategy="moving-window",
-                               in_memory_fallback_enabled=True, swallow_errors=True, key_prefix="linli")
+        self.limiter = Limiter(remote_address, storage_uri=_storage_uri(uri), storage_options=options,
+                               strategy="moving-window", in_memory_fallback_enabled=True, swallow_errors=True,
+                               key_prefix="linli")
         self.limiter.init_app(app)
         if self.limiter._check_request_limit in app.before_request_funcs.get(None, []):
             app.before_request_funcs[None].remove(self.limiter._check_request_limit)

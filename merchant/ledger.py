@@ -23,12 +23,13 @@ def entry_values(*, kind: EntryKind, at: datetime, tz: ZoneInfo, merchant_id: in
             "local_hour": local.hour, "merchant_id": merchant_id, **fields}
 
 
-_COLUMNS = ("kind", "at", "local_date", "local_weekday", "local_hour", "merchant_id", "campaign_id", "coupon_id",
-            "actor_id", "bill_cents", "discount_cents", "reason", "reverses_id")
+def row(**fields) -> dict:
+    """Every column of one entry (those not given are NULL)."""
+    values = dict.fromkeys(statements.ledger_columns())
+    values.update(entry_values(**fields))
+    return values
 
 
 def append(**fields) -> int:
     """One entry, by a plain Core INSERT built once (this is on every hot path)."""
-    values = dict.fromkeys(_COLUMNS)
-    values.update(entry_values(**fields))
-    return db.session.execute(statements.ledger_insert(), values).scalar_one()
+    return db.session.execute(statements.ledger_insert(), row(**fields)).scalar_one()

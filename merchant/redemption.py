@@ -171,16 +171,15 @@ def redeem(till: Till, *, code_text: str, bill_cents: int, method: str) -> Redee
     discount = discount_cents(kind=coupon.discount_kind, amount_off_cents=coupon.amount_off_cents,
                               percent_off=coupon.percent_off, percent_cap_cents=coupon.percent_cap_cents,
                               bill_cents=bill_cents)
-    params = {"coupon_id": coupon.id, "now": till.now}
-    if db.session.execute(statements.redeem_coupon(), params).scalar_one_or_none() is None:
+    entry_id = _redeem_and_enter(till, ledger.row(
+        kind=EntryKind.REDEEMED, at=till.now, tz=till.tz, merchant_id=till.merchant_id, campaign_id=coupon.campaign_id,
+        coupon_id=coupon.id, actor_id=till.cashier_id, bill_cents=bill_cents, discount_cents=discount, reason=method))
+    if entry_id is None:
         # Another till got there between our read and our write.
         coupon = _coupon(coupon.id)
         return _refuse(till, ALREADY_REDEEMED, coupon=coupon, redeemed_at=coupon.redeemed_at)
     if isinstance(code, tokens.PrintedCode):
         db.session.execute(statements.printed_used(), {"b_coupon": coupon.id, "b_now": till.now})
-    entry_id = ledger.append(kind=EntryKind.REDEEMED, at=till.now, tz=till.tz, merchant_id=till.merchant_id,
-                             campaign_id=coupon.campaign_id, coupon_id=coupon.id, actor_id=till.cashier_id,
-                             bill_cents=bill_cents, discount_cents=discount, reason=method)
     redeemed = Redeemed(redemption_id=entry_id, coupon_id=coupon.id, campaign_id=coupon.campaign_id,
                         campaign_title=coupon.title, bill_cents=bill_cents, discount_cents=discount,
                         to_pay_cents=bill_cents - discount, redeemed_at=till.now, void_until=till.now + VOID_WINDOW,
@@ -188,6 +187,19 @@ def redeem(till: Till, *, code_text: str, bill_cents: int, method: str) -> Redee
     coupon_redeemed.send(till.merchant_id, event={
         "kind": "redeemed", **{k: _wire(v) for k, v in vars(redeemed).items()}, "at": till.now.isoformat()})
     return redeemed
+
+
+def _redeem_and_enter(till: Till, entry: dict) -> int | None:
+    """The conditional UPDATE and, only if it changed the coupon, the ledger entry; the entry's id,
+    or None when another scan won. One statement on PostgreSQL (a round trip saved on every
+    redemption), two on SQLite, which has no data-modifying CTEs and no round trips to save."""
+    params = {"coupon_id": entry["coupon_id"], "now": till.now}
+    if db.session.get_bind().dialect.name == "postgresql":
+        params.update({f"e_{k}": v for k, v in entry.items() if k != "coupon_id"})
+        return db.session.execute(statements.redeem_and_enter(), params).scalar_one_or_none()
+    if db.session.execute(statements.redeem_coupon(), params).scalar_one_or_none() is None:
+        return None
+    return db.session.execute(statements.ledger_insert(), entry).scalar_one()
 
 
 def _campaign_voided(row) -> bool:

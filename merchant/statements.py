@@ -46,6 +46,22 @@ def redeem_coupon():
 
 
 @cache
+def redeem_and_enter():
+    """PostgreSQL: the redemption and its ledger entry as one statement, one round trip. The entry
+    is inserted only from the row the UPDATE returned, so a scan that loses inserts nothing."""
+    t = LedgerEntry.__table__
+    won = redeem_coupon().cte("won")
+    columns = [c for c in ledger_columns() if c != "coupon_id"]
+    entry = select(*[bindparam(f"e_{c}", type_=t.c[c].type) for c in columns], won.c.id)
+    return insert(t).from_select([*columns, "coupon_id"], entry).returning(t.c.id)
+
+
+def ledger_columns() -> tuple[str, ...]:
+    return ("kind", "at", "local_date", "local_weekday", "local_hour", "merchant_id", "campaign_id", "coupon_id",
+            "actor_id", "bill_cents", "discount_cents", "reason", "reverses_id")
+
+
+@cache
 def count_wrong_code():
     """One more wrong code for a coupon; the one that reaches the limit locks its codes until :b_until."""
     c = WalletCoupon.__table__.c
