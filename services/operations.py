@@ -6,8 +6,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from core.db import db, upsert
 from core.identity.models import Department, Role, User
@@ -67,9 +68,39 @@ def specs(questions: list[Question]) -> list[rules.QuestionSpec]:
             for q in questions]
 
 
+@dataclass(frozen=True)
+class FilingCategory:
+    id: int
+    department_id: int
+    sla_hours: int
+    allow_anonymous: bool
+    questions: list[rules.QuestionSpec]
+
+
+@cache
+def _filing_statement():
+    c, q = Category, Question
+    return (select(c.id, c.department_id, c.sla_hours, c.allow_anonymous, q.code, q.prompt, q.datatype, q.required,
+                   q.choices)
+            .outerjoin(q, q.category_id == c.id)
+            .where(c.code == bindparam("code"), c.active.is_(True)).order_by(q.position, q.id))
+
+
+def filing_category(code: str) -> FilingCategory:
+    """An active category and its questions in one round trip (category_by_code and questions_of
+    were two on every report filed)."""
+    rows = db.session.connection().execute(_filing_statement(), {"code": code}).all()
+    if not rows:
+        raise NotFound("No such service.", errors={"service_code": ["Unknown service."]})
+    first = rows[0]
+    return FilingCategory(first.id, first.department_id, first.sla_hours, first.allow_anonymous, [
+        rules.QuestionSpec(r.code, r.prompt, r.datatype.value, r.required, tuple(c["key"] for c in r.choices))
+        for r in rows if r.code is not None])
+
+
 def file_report(new: NewReport, *, now: datetime, area_of=None) -> ServiceRequest:
     """Everything is checked first, photos included; then one report and its first event."""
-    category = category_by_code(new.category_code)
+    category = filing_category(new.category_code)
     errors: dict[str, list[str]] = {}
     try:
         # Open311 makes the description optional (the service code and attributes may say it all).
@@ -80,7 +111,7 @@ def file_report(new: NewReport, *, now: datetime, area_of=None) -> ServiceReques
         lat, lon, address = rules.clean_location(new.lat, new.lon, new.address)
     except rules.RuleError as exc:
         errors[exc.field] = [exc.message]
-    answers, answer_errors = rules.clean_answers(specs(questions_of(category.id)), new.answers or {})
+    answers, answer_errors = rules.clean_answers(category.questions, new.answers or {})
     errors.update({f"attribute[{k}]": v for k, v in answer_errors.items()})
     for key, value in (new.contact or {}).items():
         if isinstance(value, str) and not rules.plain_text(value):
@@ -111,8 +142,10 @@ def file_report(new: NewReport, *, now: datetime, area_of=None) -> ServiceReques
         db.session.add(Photo(request_id=report.id, token=photos.new_token(), kind=PhotoKind.REPORT, content=content,
                              width=width, height=height, uploaded_by=new.reporter_id or new.filed_by_id,
                              created_at=now))
-    _event(report, "received", now=now, actor_id=new.filed_by_id or new.reporter_id, status=Status.RECEIVED,
-           detail={"channel": new.channel.value})
+    # A plain INSERT, not one more object for the unit of work to sort out at commit.
+    db.session.execute(insert(Event), {"request_id": report.id, "at": now, "actor_id": new.filed_by_id or
+                                       new.reporter_id, "kind": "received", "status": Status.RECEIVED, "note": "",
+                                       "public": True, "detail": {"channel": new.channel.value}})
     return report
 
 
