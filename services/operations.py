@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, literal, select, update
+from sqlalchemy.orm import make_transient_to_detached
 
 from core.db import db, upsert
 from core.identity.models import Department, Role, User
@@ -129,24 +130,42 @@ def file_report(new: NewReport, *, now: datetime, area_of=None) -> ServiceReques
     if errors:
         raise ValidationFailed("The report was not filed; see errors.", errors=errors)
 
-    report = ServiceRequest(
+    # Every column but the id, so that the object made below is whole and never reloads one.
+    values = dict(
         ref=rules.new_ref(), category_id=category.id, department_id=category.department_id, description=description,
         lat=lat, lon=lon, address=address, answers=answers, channel=new.channel, reporter_id=new.reporter_id,
         contact=new.contact or {}, filed_by_id=new.filed_by_id, api_key_id=new.api_key_id, media_url=new.media_url,
         area_fence_id=area_of(lat, lon) if (area_of and lat is not None) else None,
         status=Status.RECEIVED, created_at=now, updated_at=now,
-        expected_at=rules.expected_at(now, category.sla_hours))
+        expected_at=rules.expected_at(now, category.sla_hours), resolution=None, resolution_note="",
+        duplicate_of_id=None, referral="", assignee_id=None, supporters=0, reopened=False, disputes=0, round=1,
+        version=1, acknowledged_at=None, closed_at=None)
+    first_event = {"at": now, "actor_id": new.filed_by_id or new.reporter_id, "kind": "received",
+                   "status": Status.RECEIVED, "note": "", "public": True, "detail": {"channel": new.channel.value}}
+    report = ServiceRequest(id=_insert_report(values, first_event), **values)
+    # The rows are written: the session takes the report as loaded, as if it had flushed it itself.
+    make_transient_to_detached(report)
     db.session.add(report)
-    db.session.flush()
     for content, width, height in encoded:
         db.session.add(Photo(request_id=report.id, token=photos.new_token(), kind=PhotoKind.REPORT, content=content,
                              width=width, height=height, uploaded_by=new.reporter_id or new.filed_by_id,
                              created_at=now))
-    # A plain INSERT, not one more object for the unit of work to sort out at commit.
-    db.session.execute(insert(Event), {"request_id": report.id, "at": now, "actor_id": new.filed_by_id or
-                                       new.reporter_id, "kind": "received", "status": Status.RECEIVED, "note": "",
-                                       "public": True, "detail": {"channel": new.channel.value}})
     return report
+
+
+def _insert_report(values: dict, event: dict) -> int:
+    """The report and its first event as plain INSERTs, no unit of work: on PostgreSQL one statement
+    (a data-modifying CTE), one round trip fewer on every report filed; elsewhere two."""
+    report_id = insert(ServiceRequest).values(values).returning(ServiceRequest.id)
+    if db.session.get_bind().dialect.name == "postgresql":
+        new = report_id.cte("new_report")
+        columns = Event.__table__.c
+        return db.session.execute(insert(Event).from_select(
+            ["request_id", *event], select(new.c.id, *(literal(v, columns[k].type) for k, v in event.items())))
+            .returning(Event.request_id)).scalar_one()
+    report_id = db.session.execute(report_id).scalar_one()
+    db.session.execute(insert(Event).values(request_id=report_id, **event))
+    return report_id
 
 
 def _event(report: ServiceRequest, kind: str, *, now: datetime, actor_id: int | None, status: Status | None = None,
