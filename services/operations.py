@@ -64,11 +64,6 @@ def questions_of(category_id: int) -> list[Question]:
                                    .order_by(Question.position, Question.id)))
 
 
-def specs(questions: list[Question]) -> list[rules.QuestionSpec]:
-    return [rules.QuestionSpec(q.code, q.prompt, q.datatype.value, q.required, tuple(c["key"] for c in q.choices))
-            for q in questions]
-
-
 @dataclass(frozen=True)
 class FilingCategory:
     id: int
