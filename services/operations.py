@@ -453,21 +453,25 @@ def queue(department_id: int, now: datetime, *, limit: int, offset: int, status:
     """One page of the department's open work, in ServiceRequest.queue_keys, and how many there are.
 
     One statement: the order is found on narrow rows (ids and sort keys, read from the queue index
-    alone) with the count beside it as a window, and only the page's reports are joined whole.
+    alone) with the count beside it, and only the page's reports are joined whole.
     Sorting thousands of full rows, descriptions and all, cost ten times more; three round trips
     (count, ids, rows) cost more than the work."""
     r = ServiceRequest
     where = _queue_filter(department_id, now, status, category_id, area_fence_id, overdue)
     keys = [(key.label(f"k{n}"), descending) for n, (key, descending) in enumerate(r.queue_keys(now))]
-    ranked = (select(r.id.label("id"), *(key for key, _ in keys), func.count().over().label("total"))
+    ranked = (select(r.id.label("id"), *(key for key, _ in keys))
               .where(*where).order_by(*(key.desc() if descending else key for key, descending in keys))
               .limit(limit).offset(offset).subquery())
     order = [ranked.c[key.name].desc() if descending else ranked.c[key.name] for key, descending in keys]
-    rows = db.session.execute(select(r, ranked.c.total).join(ranked, ranked.c.id == r.id).order_by(*order)).all()
+    count = select(func.count(r.id)).where(*where)
+    # The count as an uncorrelated subquery, run once beside the page (a window over the rows
+    # would keep every one of them before the sort: four times slower on 6,000 open reports).
+    rows = db.session.execute(select(r, count.scalar_subquery().label("total"))
+                              .join(ranked, ranked.c.id == r.id).order_by(*order)).all()
     if rows:
         return QueuePage([report for report, _ in rows], rows[0].total)
     # A page past the end says nothing of the total: count it.
-    return QueuePage([], db.session.scalar(select(func.count(r.id)).where(*where)))
+    return QueuePage([], db.session.scalar(count))
 
 
 def timeline(report: ServiceRequest, *, public_only: bool) -> list[Event]:
