@@ -11,7 +11,7 @@ request's media_url when there is no photo of ours (our own re-encoded photo win
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, request, url_for
@@ -183,6 +183,8 @@ def requests_(fmt: str):
                                  statuses=wire.parse_statuses(args.get("status")))
     except wire.BadParameter as exc:
         raise Open311Error(400, str(exc)) from None
+    if fmt == "json":
+        return _respond_json(_json_list(rows))
     return _respond(fmt, "service_requests", _serialise(rows))
 
 
@@ -287,6 +289,28 @@ def _serialise(rows: list[wire.RequestRow]) -> list[dict]:
     return [wire.service_request(row, tz=tz, media_url=f"{before}{row.photo_token}{after}" if row.photo_token
                                  else row.media_url or None)
             for row in rows]
+
+
+def _json_list(rows: list[wire.RequestRow]) -> bytes:
+    """The list as JSON, each request written once per worker for as long as its row reads the
+    same: the row's every column is the memo's key, so any change to it (a new status, a renamed
+    service, a first photo) writes it afresh. Lists are read over and over while few rows change,
+    and writing 1,000 requests was most of the time a list took."""
+    tz = _tz()
+    parts = _photo_url_parts() if any(row.photo_token for row in rows) else ("", "")
+    return ("[" + ",".join([_request_json(row, tz, parts) for row in rows]) + "]").encode("utf-8")
+
+
+@lru_cache(maxsize=4 * wire.MAX_RESULTS)
+def _request_json(row: wire.RequestRow, tz: ZoneInfo, photo_url: tuple[str, str]) -> str:
+    before, after = photo_url
+    body = wire.service_request(row, tz=tz, media_url=f"{before}{row.photo_token}{after}" if row.photo_token
+                                else row.media_url or None)
+    return wire.to_json_text(body)
+
+
+def _respond_json(body: bytes):
+    return current_app.response_class(body, status=200, content_type=wire.CONTENT_TYPES["json"])
 
 
 def _create(fmt: str):

@@ -294,8 +294,12 @@ XML_DECLARATION = b'<?xml version="1.0" encoding="utf-8"?>\n'
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
+def to_json_text(body) -> str:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
 def to_json(body) -> bytes:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return to_json_text(body).encode("utf-8")
 
 
 def to_xml(root: str, body) -> bytes:
