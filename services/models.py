@@ -156,10 +156,11 @@ class ServiceRequest(db.Model):
         return (self.status != Status.RESOLVED) & (self.expected_at < now)
 
     @classmethod
-    def queue_order(cls, now: datetime) -> tuple:
-        """The staff queue: reopened first, then overdue, then more supporters, then older."""
-        return (cls.reopened.desc(), case((cls.overdue(now), 0), else_=1), cls.supporters.desc(), cls.created_at,
-                cls.id)
+    def queue_keys(cls, now: datetime) -> tuple:
+        """The staff queue: reopened first, then overdue, then more supporters, then older; as
+        (expression, descending) pairs, so that a query can order by them under labels too."""
+        return ((cls.reopened, True), (case((cls.overdue(now), 0), else_=1), False), (cls.supporters, True),
+                (cls.created_at, False), (cls.id, False))
 
 
 class PhotoKind(enum.StrEnum):

@@ -145,7 +145,10 @@ def parse_attributes(fields: Iterable[tuple[str, list[str]]]) -> dict[str, str |
 
 def iso(moment: datetime | None, tz: tzinfo) -> str | None:
     """W3C/ISO 8601 with the offset of the district's time zone: 2026-11-22T18:30:00+08:00."""
-    return moment.astimezone(tz).isoformat(timespec="seconds") if moment is not None else None
+    if moment is None:
+        return None
+    # A naive moment is UTC as SQLite stores it (the lists read the column without conversion).
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(tz).isoformat(timespec="seconds")
 
 
 def discovery(*, changeset: str, contact: str, key_service: str, url: str) -> dict:
@@ -232,6 +235,7 @@ class RequestRow(NamedTuple):
     lat: float | None
     lon: float | None
     media_url: str
+    photo_token: str | None  # of our own first report photo, when there is one
 
 
 def service_request(row: RequestRow, *, tz: tzinfo, media_url: str | None) -> dict:
@@ -290,8 +294,12 @@ XML_DECLARATION = b'<?xml version="1.0" encoding="utf-8"?>\n'
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
+def to_json_text(body) -> str:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
 def to_json(body) -> bytes:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return to_json_text(body).encode("utf-8")
 
 
 def to_xml(root: str, body) -> bytes:

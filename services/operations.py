@@ -6,8 +6,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm import make_transient_to_detached
 
 from core.db import db, upsert
 from core.identity.models import Department, Role, User
@@ -62,14 +64,39 @@ def questions_of(category_id: int) -> list[Question]:
                                    .order_by(Question.position, Question.id)))
 
 
-def specs(questions: list[Question]) -> list[rules.QuestionSpec]:
-    return [rules.QuestionSpec(q.code, q.prompt, q.datatype.value, q.required, tuple(c["key"] for c in q.choices))
-            for q in questions]
+@dataclass(frozen=True)
+class FilingCategory:
+    id: int
+    department_id: int
+    sla_hours: int
+    allow_anonymous: bool
+    questions: list[rules.QuestionSpec]
+
+
+@cache
+def _filing_statement():
+    c, q = Category, Question
+    return (select(c.id, c.department_id, c.sla_hours, c.allow_anonymous, q.code, q.prompt, q.datatype, q.required,
+                   q.choices)
+            .outerjoin(q, q.category_id == c.id)
+            .where(c.code == bindparam("code"), c.active.is_(True)).order_by(q.position, q.id))
+
+
+def filing_category(code: str) -> FilingCategory:
+    """An active category and its questions in one round trip (category_by_code and questions_of
+    were two on every report filed)."""
+    rows = db.session.connection().execute(_filing_statement(), {"code": code}).all()
+    if not rows:
+        raise NotFound("No such service.", errors={"service_code": ["Unknown service."]})
+    first = rows[0]
+    return FilingCategory(first.id, first.department_id, first.sla_hours, first.allow_anonymous, [
+        rules.QuestionSpec(r.code, r.prompt, r.datatype.value, r.required, tuple(c["key"] for c in r.choices))
+        for r in rows if r.code is not None])
 
 
 def file_report(new: NewReport, *, now: datetime, area_of=None) -> ServiceRequest:
     """Everything is checked first, photos included; then one report and its first event."""
-    category = category_by_code(new.category_code)
+    category = filing_category(new.category_code)
     errors: dict[str, list[str]] = {}
     try:
         # Open311 makes the description optional (the service code and attributes may say it all).
@@ -80,7 +107,7 @@ def file_report(new: NewReport, *, now: datetime, area_of=None) -> ServiceReques
         lat, lon, address = rules.clean_location(new.lat, new.lon, new.address)
     except rules.RuleError as exc:
         errors[exc.field] = [exc.message]
-    answers, answer_errors = rules.clean_answers(specs(questions_of(category.id)), new.answers or {})
+    answers, answer_errors = rules.clean_answers(category.questions, new.answers or {})
     errors.update({f"attribute[{k}]": v for k, v in answer_errors.items()})
     for key, value in (new.contact or {}).items():
         if isinstance(value, str) and not rules.plain_text(value):
@@ -98,22 +125,54 @@ def file_report(new: NewReport, *, now: datetime, area_of=None) -> ServiceReques
     if errors:
         raise ValidationFailed("The report was not filed; see errors.", errors=errors)
 
-    report = ServiceRequest(
+    # Every column but the id, so that the object made below is whole and never reloads one.
+    values = dict(
         ref=rules.new_ref(), category_id=category.id, department_id=category.department_id, description=description,
         lat=lat, lon=lon, address=address, answers=answers, channel=new.channel, reporter_id=new.reporter_id,
         contact=new.contact or {}, filed_by_id=new.filed_by_id, api_key_id=new.api_key_id, media_url=new.media_url,
         area_fence_id=area_of(lat, lon) if (area_of and lat is not None) else None,
         status=Status.RECEIVED, created_at=now, updated_at=now,
-        expected_at=rules.expected_at(now, category.sla_hours))
+        expected_at=rules.expected_at(now, category.sla_hours), resolution=None, resolution_note="",
+        duplicate_of_id=None, referral="", assignee_id=None, supporters=0, reopened=False, disputes=0, round=1,
+        version=1, acknowledged_at=None, closed_at=None)
+    first_event = {"at": now, "actor_id": new.filed_by_id or new.reporter_id, "kind": "received",
+                   "status": Status.RECEIVED, "note": "", "public": True, "detail": {"channel": new.channel.value}}
+    report = ServiceRequest(id=_insert_report(values, first_event), **values)
+    # The rows are written: the session takes the report as loaded, as if it had flushed it itself.
+    make_transient_to_detached(report)
     db.session.add(report)
-    db.session.flush()
     for content, width, height in encoded:
         db.session.add(Photo(request_id=report.id, token=photos.new_token(), kind=PhotoKind.REPORT, content=content,
                              width=width, height=height, uploaded_by=new.reporter_id or new.filed_by_id,
                              created_at=now))
-    _event(report, "received", now=now, actor_id=new.filed_by_id or new.reporter_id, status=Status.RECEIVED,
-           detail={"channel": new.channel.value})
     return report
+
+
+def _insert_report(values: dict, event: dict) -> int:
+    """The report and its first event as plain INSERTs, no unit of work: on PostgreSQL one statement
+    (a data-modifying CTE), one round trip fewer on every report filed; elsewhere two."""
+    dialect = db.session.get_bind().dialect.name
+    report, first_event = _report_inserts(dialect, tuple(values), tuple(event))
+    connection = db.session.connection()
+    if first_event is None:
+        return connection.execute(report, {**values, **{f"event_{k}": v for k, v in event.items()}}).scalar_one()
+    report_id = connection.execute(report, values).scalar_one()
+    connection.execute(first_event, {"request_id": report_id, **event})
+    return report_id
+
+
+@cache
+def _report_inserts(dialect: str, columns: tuple[str, ...], event_columns: tuple[str, ...]):
+    """(the report's INSERT, the event's INSERT or None when the first does both), built once per
+    process: building them per report cost more than the round trip they save."""
+    table, events = ServiceRequest.__table__, Event.__table__
+    report = table.insert().values({c: bindparam(c, type_=table.c[c].type) for c in columns}).returning(table.c.id)
+    if dialect != "postgresql":
+        return report, events.insert()
+    new = report.cte("new_report")
+    both = events.insert().from_select(["request_id", *event_columns], select(
+        new.c.id, *(bindparam(f"event_{c}", type_=events.c[c].type) for c in event_columns)))
+    return both.returning(events.c.request_id), None
 
 
 def _event(report: ServiceRequest, kind: str, *, now: datetime, actor_id: int | None, status: Status | None = None,
@@ -391,16 +450,28 @@ class QueuePage:
 
 def queue(department_id: int, now: datetime, *, limit: int, offset: int, status: str | None = None,
           category_id: int | None = None, area_fence_id: int | None = None, overdue: bool = False) -> QueuePage:
-    """One page of the department's open work, in ServiceRequest.queue_order.
+    """One page of the department's open work, in ServiceRequest.queue_keys, and how many there are.
 
-    The order is found on narrow rows (ids and sort keys) and only the page's reports are loaded
-    whole: sorting thousands of full rows, descriptions and all, cost ten times more."""
+    One statement: the order is found on narrow rows (ids and sort keys, read from the queue index
+    alone) with the count beside it, and only the page's reports are joined whole.
+    Sorting thousands of full rows, descriptions and all, cost ten times more; three round trips
+    (count, ids, rows) cost more than the work."""
+    r = ServiceRequest
     where = _queue_filter(department_id, now, status, category_id, area_fence_id, overdue)
-    total = db.session.scalar(select(func.count(ServiceRequest.id)).where(*where))
-    ids = list(db.session.scalars(select(ServiceRequest.id).where(*where).order_by(*ServiceRequest.queue_order(now))
-                                  .limit(limit).offset(offset)))
-    by_id = {r.id: r for r in db.session.scalars(select(ServiceRequest).where(ServiceRequest.id.in_(ids)))}
-    return QueuePage([by_id[i] for i in ids if i in by_id], total)
+    keys = [(key.label(f"k{n}"), descending) for n, (key, descending) in enumerate(r.queue_keys(now))]
+    ranked = (select(r.id.label("id"), *(key for key, _ in keys))
+              .where(*where).order_by(*(key.desc() if descending else key for key, descending in keys))
+              .limit(limit).offset(offset).subquery())
+    order = [ranked.c[key.name].desc() if descending else ranked.c[key.name] for key, descending in keys]
+    count = select(func.count(r.id)).where(*where)
+    # The count as an uncorrelated subquery, run once beside the page (a window over the rows
+    # would keep every one of them before the sort: four times slower on 6,000 open reports).
+    rows = db.session.execute(select(r, count.scalar_subquery().label("total"))
+                              .join(ranked, ranked.c.id == r.id).order_by(*order)).all()
+    if rows:
+        return QueuePage([report for report, _ in rows], rows[0].total)
+    # A page past the end says nothing of the total: count it.
+    return QueuePage([], db.session.scalar(count))
 
 
 def timeline(report: ServiceRequest, *, public_only: bool) -> list[Event]:

@@ -635,3 +635,26 @@ def test_photo_urls_have_an_address_even_before_the_photo_route_exists():
 
     with Flask("bare").test_request_context("/", base_url="https://linli.example"):
         assert _photo_url_parts() == ("https://linli.example/photos/", ".jpg")
+
+
+def test_the_list_shows_a_change_as_soon_as_it_is_made(app, client, district):
+    """Each worker keeps the requests it has written; a report that changed is written afresh."""
+    now = utcnow()
+    with app.app_context():
+        lamp = _file("streetlight", now - timedelta(days=1))
+        db.session.commit()
+
+    def listed() -> dict:
+        (request,) = client.get("/open311/v2/requests.json").get_json()
+        return request
+
+    assert listed()["status"] == "open" and listed()["status_notes"] == ""
+    with app.app_context():
+        _close(lamp, Resolution.FIXED, "Replaced the lamp.", now)
+        db.session.commit()
+    assert listed()["status"] == "closed" and listed()["status_notes"] == "fixed: Replaced the lamp."
+    with app.app_context():
+        db.session.execute(Category.__table__.update().where(Category.code == "streetlight")
+                           .values(name="Street lamp out"))
+        db.session.commit()
+    assert listed()["service_name"] == "Street lamp out"

@@ -282,6 +282,8 @@ def test_the_queue_api_pages_the_departments_work_most_urgent_first(app, distric
     assert json.loads(first.headers["X-Pagination"])["total"] == 3
     assert [r["description"] for r in staff.get("/api/staff/queue?page=2&page_size=2").json] == ["Lamp 1"]
     assert login(app, d["outsider"]).get("/api/staff/queue").json == []
+    past_the_end = staff.get("/api/staff/queue?page=9&page_size=2")
+    assert past_the_end.json == [] and json.loads(past_the_end.headers["X-Pagination"])["total"] == 3
 
 
 def _error_beside(html: str, field: str) -> str | None:

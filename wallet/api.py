@@ -9,18 +9,31 @@ from core.db import utcnow
 from core.extensions import Blueprint
 from core.identity.access import roles_required
 from core.identity.models import Role
-from core.pagination import RowPage
+from core.pagination import MAX_OFFSET, RowPage
 from merchant import tokens
-from wallet.queries import coupon_key, coupon_view, my_coupon, shelf_query
+from wallet.queries import coupon_key, coupon_view, my_coupon, shelf_page, shelf_query
 from wallet.schemas import CouponKeyOut, CouponOut, WalletQuery
 
 blp = Blueprint("wallet", __name__, url_prefix="/api/wallet", description="The resident's card wallet")
 
 
 class CouponPage(RowPage):
-    @staticmethod
-    def view(row):
-        return coupon_view(row, utcnow())
+    """A page and the shelf's size from one statement (wallet.queries.shelf_page): flask-smorest
+    asks for the count first, which runs the page's query and keeps its rows for `items`."""
+
+    @property
+    def item_count(self) -> int:
+        params = self.page_params
+        if params.first_item > MAX_OFFSET:
+            self._rows = []
+            return RowPage.item_count.fget(self)
+        self._rows, total = shelf_page(self.collection, limit=params.page_size, offset=params.first_item)
+        return total
+
+    @property
+    def items(self) -> list:
+        now = utcnow()
+        return [coupon_view(row, now) for row in self._rows]
 
 
 @blp.route("/coupons")

@@ -60,8 +60,9 @@ ORDER = {"usable": (WalletCoupon.expires_at, WalletCoupon.id), "used": (WalletCo
 
 @cache
 def _shelf_query(shelf: str):
-    return (_columns().where(_shelf_filter(shelf)).order_by(*ORDER[shelf])
-            .limit(bindparam("limit")).offset(bindparam("offset")))
+    # The shelf's size rides along as a window: a page and its total in one round trip.
+    return (_columns().add_columns(func.count().over().label("total")).where(_shelf_filter(shelf))
+            .order_by(*ORDER[shelf]).limit(bindparam("limit")).offset(bindparam("offset")))
 
 
 @cache
@@ -74,6 +75,15 @@ def shelf_query(resident_id: int, name: str, now: datetime) -> Counted:
     return Counted(_shelf_query(name), _shelf_count(name), {"resident": resident_id, "now": now})
 
 
+def shelf_page(query: Counted, *, limit: int, offset: int) -> tuple[list, int]:
+    """(rows, total) of one page of a shelf: one statement, and a count only for a page past the end
+    (whose empty answer says nothing of the total)."""
+    rows = db.session.execute(query.rows, {**query.params, "limit": limit, "offset": offset}).all()
+    if rows:
+        return rows, rows[0].total
+    return rows, (db.session.scalar(query.count, query.params) if offset else 0)
+
+
 # A row's text columns and where each one's translations are: (column label, translations, field).
 TEXTS = (("title", "campaign_translations", "title"), ("description", "campaign_translations", "description"),
          ("merchant_name", "merchant_translations", "name"), ("merchant_address", "merchant_translations", "address"),
@@ -82,6 +92,7 @@ TEXTS = (("title", "campaign_translations", "title"), ("description", "campaign_
 
 def coupon_view(row, now: datetime) -> dict:
     view = row._asdict()
+    view.pop("total", None)  # the shelf's size, beside each row of a page
     # Every text with `<label>_i18n` beside it: the page picks the reader's language (tr), the API
     # hands both on.
     translations = {"campaign_translations": view.pop("campaign_translations") or {},

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
-from core.db import db, utcnow
+from core.db import utcnow
 from core.identity.access import roles_required
 from core.identity.models import Role
-from wallet.queries import coupon_view, my_coupon, shelf_query
+from wallet.queries import coupon_view, my_coupon, shelf_page, shelf_query
 from wallet.rules import SHELF_LABELS, SHELVES
 
 web = Blueprint("wallet_pages", __name__)
@@ -18,9 +18,7 @@ MAX_PAGE = 10_000  # far beyond any wallet; keeps the offset within what the eng
 
 def _shelf(name: str, page: int = 1) -> tuple[list[dict], int]:
     now = utcnow()
-    query = shelf_query(current_user.id, name, now)
-    total = db.session.scalar(query.count, query.params)
-    rows = db.session.execute(query.rows, {**query.params, "limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE})
+    rows, total = shelf_page(shelf_query(current_user.id, name, now), limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     return [coupon_view(row, now) for row in rows], total
 
 
