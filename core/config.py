@@ -60,6 +60,11 @@ def _flag(value: str | None, default: bool) -> bool:
     raise ConfigError(f"not a boolean: {value!r}")
 
 
+# A pooled connection idle longer than this is replaced: a firewall or proxy that drops idle
+# connections without a word is the one case core.db's checkout check cannot see.
+POOL_RECYCLE_S = 1800
+
+
 def engine_options(db_url: str, environ: Mapping[str, str] | None = None) -> dict:
     environ = os.environ if environ is None else environ
     if db_url.startswith("sqlite"):
@@ -68,9 +73,15 @@ def engine_options(db_url: str, environ: Mapping[str, str] | None = None) -> dic
         return {"connect_args": {"check_same_thread": False, "timeout": 30}}
     # Every worker process has its own pool: workers x (size + overflow) must stay below the
     # server's max_connections (100 by default), or a burst gets "too many clients".
-    # Requests beyond the pool wait for a connection instead of failing.
-    return {"pool_pre_ping": True, "pool_size": int(environ.get("LINLI_DB_POOL_SIZE", "8")),
-            "max_overflow": int(environ.get("LINLI_DB_MAX_OVERFLOW", "4")), "pool_timeout": 30}
+    # Requests beyond the pool wait for a connection, but only a few seconds: a greenlet that
+    # waited 30 s for a pool held by a hot lock outlived gunicorn's graceful stop; now it gets a
+    # 503 with Retry-After (core.errors) and the worker stays responsive.
+    # No pool_pre_ping: its SELECT 1 was a round trip per request; core.db's checkout check reads
+    # the socket's own end instead, and pool_recycle replaces connections a firewall may have dropped.
+    return {"pool_pre_ping": False, "pool_recycle": POOL_RECYCLE_S,
+            "pool_size": int(environ.get("LINLI_DB_POOL_SIZE", "8")),
+            "max_overflow": int(environ.get("LINLI_DB_MAX_OVERFLOW", "4")),
+            "pool_timeout": float(environ.get("LINLI_DB_POOL_TIMEOUT", "5"))}
 
 
 def load_config(environ: Mapping[str, str], instance_path: Path) -> dict:

@@ -74,19 +74,6 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.close()
 
 
-# A pooled connection idle longer than this is replaced: a firewall or proxy that drops idle
-# connections without a word is the one case the checkout check below cannot see.
-POOL_RECYCLE_S = 1800
-
-
-def checked_locally(options: dict) -> dict:
-    """Engine options with pool_pre_ping's round trip (a `SELECT 1` before every request) replaced
-    by `_alive_or_replace`, which asks only the local end of the socket."""
-    if not options.get("pool_pre_ping"):
-        return options
-    return {**options, "pool_pre_ping": False, "pool_recycle": options.get("pool_recycle", POOL_RECYCLE_S)}
-
-
 @event.listens_for(Pool, "checkout")
 def _alive_or_replace(dbapi_connection, _record, _proxy):
     """A PostgreSQL connection the server has closed (restart, failover, idle timeout, a killed

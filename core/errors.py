@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from core.extensions import db
@@ -24,6 +25,7 @@ _TYPES = {
     415: "/problems/unsupported-media-type",
     422: "/problems/validation",
     429: "/problems/rate-limited",
+    503: "/problems/busy",
     500: "/problems/internal",
 }
 
@@ -142,6 +144,24 @@ def handle_unexpected(error: Exception):
     return handle_http_exception(InternalServerError())
 
 
+BUSY_RETRY_AFTER_S = 2
+
+
+def handle_pool_timeout(_error: PoolTimeout):
+    """Every database connection of this worker stayed taken for LINLI_DB_POOL_TIMEOUT seconds: a
+    crowd, or a hot lock. Say so at once and ask to come back, rather than hold the worker."""
+    from flask import current_app
+
+    current_app.logger.warning("database pool exhausted on %s %s", request.method, request.path)
+    db.session.rollback()
+    headers = {"Retry-After": str(BUSY_RETRY_AFTER_S)}
+    if wants_problem_json():
+        return problem_response({"type": _TYPES[503], "title": "Busy", "status": 503,
+                                 "detail": "The service is busy. Please try again in a moment."}, headers)
+    return render_template("errors/error.html", status=503,
+                           message=_("We are very busy right now. Please try again in a moment.")), 503, headers
+
+
 def handle_replay(replay: Replayed):
     db.session.rollback()  # this request's own attempt is discarded; the first answer stands
     response = jsonify(replay.body)
@@ -156,4 +176,5 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Problem, handle_problem)
     app.register_error_handler(Replayed, handle_replay)
+    app.register_error_handler(PoolTimeout, handle_pool_timeout)
     app.register_error_handler(Exception, handle_unexpected)

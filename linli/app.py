@@ -15,7 +15,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core import formatting
 from core.config import PROJECT_ROOT, engine_options, load_config
-from core.db import checked_locally
 from core.extensions import Api, babel, csrf, db, migrate
 from core.input import init_input_checks
 from core.ratelimit import init_rate_limits
@@ -40,8 +39,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.config.update(load_config(os.environ, instance_path))
     if config:
         app.config.update(config)
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS",
-                          checked_locally(engine_options(app.config["SQLALCHEMY_DATABASE_URI"])))
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
     if app.config["LINLI_PROXY_COUNT"]:
         n = app.config["LINLI_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)

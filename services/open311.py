@@ -16,12 +16,14 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, request, url_for
 from sqlalchemy import DateTime, String, bindparam, exists, func, select, type_coerce
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import aliased
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BuildError
 
 from core.config import district_tz
 from core.db import db, utcnow
+from core.errors import BUSY_RETRY_AFTER_S
 from core.extensions import csrf
 from core.identity.models import Department
 from core.problems import NotFound, Problem, ValidationFailed
@@ -98,6 +100,13 @@ def _problem(error: Problem):
 def _http_error(error: HTTPException):
     headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
     return _errors(error.code or 500, [error.description or error.name], headers)
+
+
+@web.errorhandler(PoolTimeout)
+def _busy(_error: PoolTimeout):
+    current_app.logger.warning("database pool exhausted on %s %s", request.method, request.path)
+    return _errors(503, ["The service is busy. Please try again in a moment."],
+                   {"Retry-After": str(BUSY_RETRY_AFTER_S)})
 
 
 @web.errorhandler(Exception)

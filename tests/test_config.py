@@ -34,8 +34,10 @@ def test_production_requires_a_secret_and_secures_cookies(tmp_path):
     assert not (tmp_path / "secret_key").exists()
 
 
-def test_postgres_gets_pre_ping_and_sqlite_a_busy_timeout():
-    assert engine_options("postgresql+psycopg://u@h/db")["pool_pre_ping"] is True
+def test_postgres_checks_connections_without_a_round_trip_and_sqlite_gets_a_busy_timeout():
+    options = engine_options("postgresql+psycopg://u@h/db", {"LINLI_DB_POOL_TIMEOUT": "2.5"})
+    assert options["pool_pre_ping"] is False and options["pool_recycle"] > 0  # core.db checks at checkout
+    assert options["pool_timeout"] == 2.5
     assert engine_options("sqlite:///x.db")["connect_args"]["timeout"] > 0
 
 
