@@ -48,6 +48,8 @@ def assert_one_line(locator, what: str) -> None:
 @pytest.mark.parametrize("locale", ["en", "zh"])
 @pytest.mark.parametrize("large", [False, True], ids=["normal", "large"])
 def test_the_qr_and_code_come_first_and_show_to_the_cashier(chromium, app, shop, database_url, locale, large):
+    if database_url.startswith("postgresql"):
+        pytest.skip("layout and behaviour of the page, not of the engine: checked on SQLite")
     engine = database_url.split(":")[0].split("+")[0]
     name = f"coupon-page-{locale}-{'large' if large else 'normal'}-{engine}"
     # A long title and description: the details must not push the code down.

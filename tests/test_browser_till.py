@@ -7,6 +7,7 @@ import re
 import time
 from datetime import timedelta
 
+import pytest
 from playwright.sync_api import expect
 
 import merchant.till_api
@@ -359,8 +360,10 @@ def test_every_till_control_after_every_outcome_stays_on_the_till(chromium, app,
         context.close()
 
 
-def test_the_till_on_a_phone_in_both_languages_and_in_large_text(chromium, app, shop):
+def test_the_till_on_a_phone_in_both_languages_and_in_large_text(chromium, app, shop, database_url):
     """Screenshots of what the cashier sees (test-artifacts/till-phone-*), nothing wider than the phone."""
+    if database_url.startswith("postgresql"):
+        pytest.skip("layout and behaviour of the page, not of the engine: checked on SQLite")
     from merchant import tokens
 
     s = shop(coupons=2, amount_off_cents=500, title="Noodle night")
