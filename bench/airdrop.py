@@ -12,7 +12,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench.harness import Result, gunicorn, median_result, print_table, wrk
+from bench.harness import Result, gunicorn, hello_world, median_result, print_table, wrk
 
 CHECKIN_LUA = """
 local sessions = {}
@@ -167,9 +167,7 @@ def throughput_rows(dep, *, seconds: int, rounds: int, connections: int, fence_c
         have = n - 1
         results[n] = {"checkin": [], "wallet": []}
         for _ in range(rounds):
-            with gunicorn("bench.hello:app", dep.env, dep.workdir) as server:
-                wrk(server.base + "/hello", seconds=1, connections=connections)
-                hello.append(wrk(server.base + "/hello", seconds=seconds, connections=connections))
+            hello.append(hello_world(dep.env, dep.workdir, seconds=seconds, connections=connections))
             with gunicorn("wsgi:app", dep.env, dep.workdir) as server:
                 url = server.base + "/"
                 # Until every worker has built its index (about a second per 25k fences on PostgreSQL).

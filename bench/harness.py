@@ -159,6 +159,13 @@ def wrk(url: str, *, seconds: int, connections: int, headers: dict | None = None
     return Result(rps, p50, p99, int(non.group(1)) if non else 0)
 
 
+def hello_world(env: dict, workdir: Path, *, seconds: int, connections: int) -> Result:
+    """One round of the bare Flask app under the same gunicorn configuration: every ratio's baseline."""
+    with gunicorn("bench.hello:app", env, workdir) as server:
+        wrk(server.base + "/hello", seconds=1, connections=connections)  # warm-up
+        return wrk(server.base + "/hello", seconds=seconds, connections=connections)
+
+
 def median_result(results: list[Result]) -> Result:
     return Result(statistics.median(r.rps for r in results), statistics.median(r.p50_ms for r in results),
                   statistics.median(r.p99_ms for r in results), sum(r.non_2xx for r in results))

@@ -14,7 +14,7 @@ import shutil
 import sys
 
 from bench.airdrop import claim_storm, fence_lookup_rows, print_airdrop, throughput_rows
-from bench.harness import deployment, gunicorn, median_result, print_table, sign_in, wrk
+from bench.harness import deployment, gunicorn, hello_world, median_result, print_table, sign_in, wrk
 from bench.services import print_services, service_rows
 from bench.till import feed_latency, print_till, redemption_rows, round_trips
 from bench.wallet import print_wallet, wallet_rows
@@ -25,9 +25,7 @@ def middleware_rows(dep, seconds: int, rounds: int, connections: int):
     """Hello-world versus an authenticated read through the whole stack, alternating rounds."""
     hello, me, health = [], [], []
     for _ in range(rounds):
-        with gunicorn("bench.hello:app", dep.env, dep.workdir) as server:
-            wrk(server.base + "/hello", seconds=1, connections=connections)  # warm-up
-            hello.append(wrk(server.base + "/hello", seconds=seconds, connections=connections))
+        hello.append(hello_world(dep.env, dep.workdir, seconds=seconds, connections=connections))
         with gunicorn("wsgi:app", dep.env, dep.workdir) as server:
             base = server.base
             cookie = sign_in(base, "resident@linli.demo", DEMO_PASSWORD)

@@ -12,7 +12,7 @@ import uuid
 from datetime import timedelta
 
 from bench.airdrop import mint_sessions, seed
-from bench.harness import Result, gunicorn, median_result, wrk
+from bench.harness import Result, gunicorn, hello_world, median_result, wrk
 
 # One request per line of the bodies file: a different coupon each time, a fresh key each time.
 REDEEM_LUA = """
@@ -81,9 +81,7 @@ def redemption_rows(dep, *, seconds: int, rounds: int, connections: int, per_rou
     hello, redeem = [], []
     used = 0
     for _ in range(rounds):
-        with gunicorn("bench.hello:app", env, dep.workdir) as server:
-            wrk(server.base + "/hello", seconds=1, connections=connections)
-            hello.append(wrk(server.base + "/hello", seconds=seconds, connections=connections))
+        hello.append(hello_world(env, dep.workdir, seconds=seconds, connections=connections))
         with gunicorn("wsgi:app", env, dep.workdir) as server:
             warm = coupons[used:used + 1000]
             used += len(warm)

@@ -4,17 +4,14 @@ The residents fill their wallets with one round of check-ins before the first fe
 that only the fences change (a check-in at the demo fence finds "nothing new"), so the rows differ
 in the fence count alone. At each count the wallet is measured twice: in fresh workers that have
 never built a fence index, and again after check-ins made every worker build it, which tells the
-index in memory apart from the data. `python -m bench.wallet [--database postgresql]`; bench.run
-calls `wallet_rows` and `print_wallet` the same way.
+index in memory apart from the data. Run it with
+`python -m bench.run --only wallet [--database postgresql]`.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
-
 from bench.airdrop import _lua, mint_sessions, seed
-from bench.harness import deployment, gunicorn, median_result, wrk
+from bench.harness import gunicorn, hello_world, median_result, wrk
 
 DEMO_POINT = {"lat": 31.1604, "lon": 121.5010, "accuracy_m": 10.0}
 WALLET_PATH = "/api/wallet/coupons"
@@ -48,9 +45,7 @@ def wallet_rows(dep, *, seconds: int, rounds: int, connections: int, fence_count
         have = n - 1
         cold, warm = [], []
         for _ in range(rounds):
-            with gunicorn("bench.hello:app", dep.env, dep.workdir) as server:
-                wrk(server.base + "/hello", seconds=1, connections=connections)
-                hello.append(wrk(server.base + "/hello", seconds=seconds, connections=connections))
+            hello.append(hello_world(dep.env, dep.workdir, seconds=seconds, connections=connections))
             with gunicorn("wsgi:app", dep.env, dep.workdir) as server:
                 url = server.base + "/"
                 if not held:  # the first round fills the wallets
@@ -78,22 +73,3 @@ def print_wallet(database: str, baseline, rows, held: dict) -> None:
               f"{ratio:>8.2f} {verdict:>10}")
     print("(coupons in the 200 wallets / fences after each count: "
           + "; ".join(f"{coupons:,} / {fences:,}" for coupons, fences in held.values()) + ")")
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
-    parser.add_argument("--seconds", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--connections", type=int, default=32)
-    args = parser.parse_args(argv)
-    for database in ["sqlite", "postgresql"] if args.database == "both" else [args.database]:
-        with deployment(database) as dep:
-            baseline, rows, held = wallet_rows(dep, seconds=args.seconds, rounds=args.rounds,
-                                               connections=args.connections)
-            print_wallet(database, baseline, rows, held)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
