@@ -48,7 +48,8 @@ def test_history_of_redemptions_ranks_favourite_shops_first(app, signed_in, make
     with app.app_context():
         fence = make_fence()
         tea = make_merchant(tags=["tea"], lat=CENTRE[0] + 0.004, lon=CENTRE[1])  # farther away
-        noodles = make_merchant(tags=["noodles"], lat=CENTRE[0], lon=CENTRE[1])
+        # A tag with no hours of its own (airdrop.rules.TAG_HOURS): noodles would win at lunchtime.
+        noodles = make_merchant(tags=["florist"], lat=CENTRE[0], lon=CENTRE[1])
         old = make_campaign(merchant_id=tea.id, fences=[])
         now = utcnow()
         db.session.add(WalletCoupon(resident_id=resident_id, campaign_id=old.id, merchant_id=tea.id,
