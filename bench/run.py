@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--only", choices=["middleware", "airdrop", "till", "wallet", "services"],
+    parser.add_argument("--only", choices=["middleware", "airdrop", "till", "wallet", "services", "assets"],
                         help="run one section")
     parser.add_argument("--redis", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
                         help="Redis for the live-feed fan-out across workers")
@@ -163,6 +163,11 @@ def main(argv: list[str] | None = None) -> int:
                                                      connections=args.connections)
                 print_services(database, baseline, rows, notes)
                 issue.services(database, baseline, rows)
+    if args.only in (None, "assets"):
+        from bench.assets import page_loads, print_rows
+
+        with deployment("sqlite") as dep, gunicorn("wsgi:app", dep.env, dep.workdir) as server:
+            print_rows(page_loads(server.base))
     issue.print()
     return 0
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import mimetypes
+import hashlib
 
 from flask import (
     Blueprint,
@@ -12,14 +12,12 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_from_directory,
     url_for,
 )
 from flask_babel import lazy_gettext
 from flask_login import current_user
 from sqlalchemy import text
 
-from core.config import PROJECT_ROOT
 from core.db import db
 from core.errors import problem_response
 from core.formatting import locale_tag, reader_locale
@@ -35,10 +33,6 @@ web = Blueprint("core", __name__)
 LANG_COOKIE = "linli_lang"
 LARGE_COOKIE = "linli_large"
 ONE_YEAR_S = 365 * 24 * 3600
-# Front-end packages installed by npm that pages may load; nothing else under node_modules is served.
-# Browsers run ES modules only when served as JavaScript; Python does not know .mjs everywhere.
-mimetypes.add_type("text/javascript", ".mjs")
-VENDOR_PACKAGES = frozenset({"swagger-ui-dist", "uqr", "otpauth", "jsqr", "chart.js", "chartjs-chart-matrix"})
 
 
 def select_locale() -> str:
@@ -155,19 +149,19 @@ def manifest():
     return response
 
 
+SHELL_FILES = ("css/app.css", "js/app.js", "icons/icon-192.png")
+
+
 @web.get("/sw.js")
 def service_worker():
     # Served from the root so that its scope covers every page.
-    response = send_from_directory(current_app.static_folder, "js/sw.js", mimetype="text/javascript")
+    static_url_for = current_app.jinja_env.globals["static_url_for"]
+    shell = ["/offline", *(static_url_for("static", filename=name) for name in SHELL_FILES)]
+    version = "linli-shell-" + hashlib.sha256("\n".join(shell).encode()).hexdigest()[:12]
+    response = current_app.response_class(render_template("core/sw.js", shell=shell, version=version),
+                                          mimetype="text/javascript")
     response.cache_control.no_cache = True
     return response
-
-
-@web.get("/vendor/<package>/<path:filename>")
-def vendor(package: str, filename: str):
-    if package not in VENDOR_PACKAGES:
-        abort(404)
-    return send_from_directory(PROJECT_ROOT / "node_modules" / package, filename, max_age=86400)
 
 
 @web.get("/healthz")

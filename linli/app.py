@@ -14,6 +14,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core import formatting
+from core.assets import init_assets
 from core.config import PROJECT_ROOT, engine_options, load_config
 from core.extensions import Api, babel, csrf, db, migrate
 from core.input import init_input_checks
@@ -49,6 +50,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     register_extensions(app)
     init_request_transaction(app)
     register_blueprints(app)
+    init_assets(app)
     register_hooks(app)
     register_cli(app)
     formatting.register(app, names=translated_names())

@@ -44,7 +44,7 @@ VARIANTS = [("en", False), ("en", True), ("zh", False), ("zh", True)]
 
 # GET routes that are not pages a person reads, with why. Any other GET route must be reached.
 NOT_PAGES = {
-    "static": "files", "core.vendor": "npm files", "core.service_worker": "script",
+    "static": "files", "core.service_worker": "script",
     "core.manifest": "manifest", "core.healthz": "probe", "core.readyz": "probe",
     "feeds.airdrops_ical": "calendar feed", "reports.photo": "image",
     "till_pages.feed": "event stream (never ends)", "till_pages.statement_csv": "download",

@@ -1,7 +1,7 @@
 // The rotating code at the till: the coupon's secret is fetched once and kept on this device,
 // so the QR (coupon id, 30-second step, RFC 6238 code) keeps changing without any network.
-import { renderSVG } from "/vendor/uqr/dist/index.mjs";
-import { HOTP, Secret } from "/vendor/otpauth/dist/otpauth.esm.min.js";
+import { renderSVG } from "../vendor/uqr/dist/index.mjs";
+import { HOTP, Secret } from "../vendor/otpauth/dist/otpauth.esm.min.js";
 
 const STORE = "linli.keys";
 const box = document.getElementById("till-code");

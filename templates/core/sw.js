@@ -2,10 +2,11 @@
 // instead of showing the browser's error page. Pages and API answers are not cached, with one
 // exception: a coupon's own page, so that it can be shown at a till without network (its
 // rotating code is drawn on the phone). Those copies are dropped when the person signs out.
-const VERSION = "linli-shell-v3";
+// Rendered by core.web.service_worker: the shell's names carry their content's hash, and the
+// cache's name changes with them, so a release drops the old copies.
+const VERSION = {{ version|tojson }};
 const COUPONS = "linli-coupons";
-const SHELL = ["/offline", "/static/css/app.css", "/static/js/app.js", "/static/icons/icon-192.png"];
-const OFFLINE_ASSETS = ["/vendor/uqr/", "/vendor/otpauth/"];
+const SHELL = {{ shell|tojson }};
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(VERSION).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
@@ -14,7 +15,7 @@ self.addEventListener("install", (event) => {
 self.addEventListener("activate", (event) => {
   event.waitUntil(
     caches.keys()
-      .then((keys) => Promise.all(keys.filter((k) => k !== VERSION).map((k) => caches.delete(k))))
+      .then((keys) => Promise.all(keys.filter((k) => k !== VERSION && k !== COUPONS).map((k) => caches.delete(k))))
       .then(() => self.clients.claim())
   );
 });
@@ -39,9 +40,10 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(fetch(request).catch(() => caches.match("/offline")));
     return;
   }
-  if (path.startsWith("/static/") || OFFLINE_ASSETS.some((prefix) => path.startsWith(prefix))) {
-    // Stale-while-revalidate: instant from the cache, refreshed behind the scenes, so a new
-    // release reaches phones on their next visit without a cache-busting scheme.
+  if (path.startsWith("/static/")) {
+    // Stale-while-revalidate: instant from the cache, refreshed behind the scenes. Hashed names
+    // never change; the few plain ones (modules a hashed module imports, the coupon page's QR
+    // and TOTP libraries) reach phones on their next visit.
     event.respondWith(caches.open(VERSION).then((cache) => cache.match(request).then((hit) => {
       const fresh = fetch(request).then((response) => {
         if (response.ok) cache.put(request, response.clone());
