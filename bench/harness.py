@@ -126,7 +126,8 @@ def sign_in(base: str, identifier: str, password: str) -> str:
         data=json.dumps({"identifier": identifier, "password": password}).encode(),
         headers={"Content-Type": "application/json", "X-CSRFToken": token, "Cookie": cookie})
     with urllib.request.urlopen(request) as response:
-        return response.headers["Set-Cookie"].split(";", 1)[0]
+        # Every cookie sign-in sets (the session and the device's own), as a browser would keep them.
+        return "; ".join(value.split(";", 1)[0] for value in response.headers.get_all("Set-Cookie"))
 
 
 @dataclass
