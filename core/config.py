@@ -132,8 +132,24 @@ def tiles_config(environ: Mapping[str, str]) -> dict:
         "TILES_ATTRIBUTION": environ.get("LINLI_TILES_ATTRIBUTION", default_attribution),
         "TILES_CRS": _choice("LINLI_TILES_CRS", environ.get("LINLI_TILES_CRS", "wgs84"), TILES_CRS),
         "TILES_SUBDOMAINS": subdomains,
+        "MAP_CENTRE": map_centre(environ.get("LINLI_MAP_CENTRE")),
         "TILES_MAX_ZOOM": _number("LINLI_TILES_MAX_ZOOM", environ.get("LINLI_TILES_MAX_ZOOM", "19"), int, 1, 22),
     }
+
+
+DEFAULT_MAP_CENTRE = "31.1600,121.5010"  # the Dongming Community Centre, as the demo district has it
+
+
+def map_centre(raw: str | None) -> tuple[float, float]:
+    """LINLI_MAP_CENTRE, "lat,lon" in WGS-84: where a map opens without a better place (the community centre)."""
+    text = (raw or "").strip() or DEFAULT_MAP_CENTRE
+    try:
+        lat, lon = (float(part) for part in text.split(","))
+    except ValueError as exc:
+        raise ConfigError(f"LINLI_MAP_CENTRE must be 'lat,lon' in degrees, not {text!r}") from exc
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ConfigError(f"LINLI_MAP_CENTRE is outside the world: {text!r}")
+    return lat, lon
 
 
 def tile_origins(url: str, subdomains: str) -> tuple[str, ...]:
