@@ -191,6 +191,8 @@ def geocoder_config(environ: Mapping[str, str]) -> dict:
         "GEOCODER": name,
         "GEOCODER_OPTIONS": options,
         "GEOCODER_CRS": _choice("LINLI_GEOCODER_CRS", environ.get("LINLI_GEOCODER_CRS", "wgs84"), GEOCODER_CRS),
+        # Per address: typing an address and dropping a pin asks a few times a minute at most.
+        "GEOCODER_RATE_LIMIT": environ.get("LINLI_GEOCODER_RATE_LIMIT", "30 per minute"),
         "GEOCODER_TIMEOUT_S": _number("LINLI_GEOCODER_TIMEOUT_S", environ.get("LINLI_GEOCODER_TIMEOUT_S", "3"),
                                       float, 0.1, 60),
     }

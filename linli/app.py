@@ -120,6 +120,8 @@ def register_blueprints(app: Flask) -> None:
     from merchant.views import web as merchant_web
     from services.api import blp as services_api
     from services.catalogue_views import web as catalogue_web
+    from services.geocode_api import blp as geocode_api
+    from services.geocode_api import init_geocoding
     from services.keys_views import web as keys_web
     from services.notifications import subscribe as notifications_subscribe
     from services.open311 import web as open311_web
@@ -131,8 +133,10 @@ def register_blueprints(app: Flask) -> None:
     from wallet.views import web as wallet_web
 
     api = app.extensions["linli_api"]
-    for blueprint in (auth_api, merchant_api, till_api, wallet_api, fences_api, airdrop_api, services_api):
+    for blueprint in (auth_api, merchant_api, till_api, wallet_api, fences_api, airdrop_api, services_api,
+                      geocode_api):
         api.register_blueprint(blueprint)
+    init_geocoding(app)
     app.register_blueprint(feeds)
     init_feed(app)
     # Listeners are connected once per process (blinker signals are module-level).

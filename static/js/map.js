@@ -27,7 +27,7 @@
 //   pin.position()                WGS-84 [lat, lon]
 //   pin.set([lat, lon], {pan})    moves it (no onMove when {silent: true})
 //   pin.step(northM, eastM)       moves it by metres, as the arrow keys do
-//   pin.marker, pin.element       the L.Marker and its focusable element
+//   pin.marker, pin.element       the L.Marker and its focusable element (map.pins lists the pins)
 //   The pin is a focusable button: arrows move it 2 m (Shift: 10 m), Space or Enter puts it at the
 //   map's centre; it says where it went in the status line, debounced. Drag it with a finger/mouse.
 //
@@ -71,6 +71,7 @@
     this.texts = data.texts ? JSON.parse(data.texts) : {};
     this.status = document.getElementById(data.status || "") || null;
     this.notice = document.getElementById(data.notice || "") || null;
+    this.pins = [];
     var maxZoom = parseInt(data.tilesMaxZoom || "19", 10);
     var center = [parseFloat(data.centerLat), parseFloat(data.centerLon)];
     var zoom = parseInt(data.zoom || "17", 10);
@@ -274,6 +275,7 @@
     });
 
     marker.addTo(this.leaflet);
+    this.pins.push(pin);
     return pin;
   };
 
