@@ -6,6 +6,8 @@
 // `defer`, and calls:
 //
 //   var map = LinliMap.create(document.getElementById("report-map"));   // also element.linliMap
+//   LinliMap.create(el, {dragging: false, zoomControl: false, keyboard: false, scrollWheelZoom: false})
+//   gives a still mini-map (the track page); mark its element aria-hidden and say the place in text.
 //
 // Positions given to and returned by this API are WGS-84 [lat, lon] arrays, always: the server
 // never sees anything else. When the tiles draw in GCJ-02 (LINLI_TILES_CRS=gcj02: AMap, Tencent)
@@ -97,6 +99,7 @@
     this.tiles = L.tileLayer(data.tilesUrl, tileOptions);
     this._watchTiles();
     this.tiles.addTo(this.leaflet);
+    if (data.tilesLabelsUrl) L.tileLayer(data.tilesLabelsUrl, tileOptions).addTo(this.leaflet);  // names over the tiles
     this.leaflet.setView(this.toDisplay(center), zoom);
     // Leaflet names its container nothing: a landmark with the page's label and its instructions.
     element.setAttribute("role", "region");

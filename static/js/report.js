@@ -76,7 +76,8 @@
   var latInput = document.getElementById("lat");
   var lonInput = document.getElementById("lon");
   var address = document.getElementById("address");
-  var signedIn = !!document.querySelector(".account-bar");
+  // "Me too" is a signed-in resident's (the report page answers only residents; staff file for others).
+  var signedIn = box.dataset.canSupport === "yes";
   var map = null, pin = null, markerLayer = null;
 
   function fill(template, values) {
