@@ -6,7 +6,9 @@ the form opens at the phone's position; the report of the same kind nearby is a 
 "me too"; the pin is dragged 40 m north-east (target from geographiclib), then stepped 10 m north and
 10 m east with the arrow keys while the status line says so; the report is filed and the stored
 position is within 1 m of where the pin was put. The hidden inputs only ever hold WGS-84. Then, in
-Chinese and large text, the crosshair: pan the map under the mark and put the pin there.
+Chinese and large text, the crosshair: pan the map under the mark and put the pin there; and with a
+geocoder (a stand-in answering Nominatim's JSON) the pin fills the address and a typed address moves
+the pin. Without one, nothing is looked up.
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ from sqlalchemy import select
 
 from core.db import db, utcnow
 from core.geo import from_wgs84
+from core.geocoding import Geocoder
 from demo.district import DEMO_PASSWORD
 from services.models import Channel, ServiceRequest
 from services.operations import NewReport, file_report
 from tests.browser import PHONE, sign_in
 from tests.conftest import ARTIFACTS
+from tests.test_geocoding import STREET, StandIn
 
 W = (31.16000, 121.50100)
 GEOD = Geodesic.WGS84
@@ -64,11 +68,24 @@ def set_variant(page, base: str, lang: str, large: bool) -> None:
         assert answer.status in (302, 303), (path, answer.status)
 
 
+@pytest.fixture
+def geocoder_standin():
+    server = StandIn()
+    server.thread.start()
+    yield server
+    server.server.shutdown()
+    server.server.server_close()
+
+
 @pytest.mark.parametrize(("crs", "tiles"), [("wgs84", "local"), ("gcj02", BROKEN_TILES)])
-def test_the_pin_is_stored_within_a_metre_of_where_it_was_put(chromium, app, demo_site, database_url, crs, tiles):
+def test_the_pin_is_stored_within_a_metre_of_where_it_was_put(chromium, app, demo_site, database_url, crs, tiles,
+                                                              geocoder_standin):
     if database_url.startswith("postgresql"):
         pytest.skip("layout and behaviour of the page, not of the engine: checked on SQLite")
     app.config["TILES_CRS"] = crs
+    if crs == "wgs84":  # an address lookup in this journey; none in the other (LINLI_GEOCODER unset)
+        app.config["GEOCODER"] = "nominatim"
+        app.extensions["linli_geocoder"] = Geocoder("nominatim", geocoder_standin.options(), timeout_s=2)
     if tiles != "local":
         app.config.update(TILES_URL=tiles, TILES_SUBDOMAINS="")
     ARTIFACTS.mkdir(exist_ok=True)
@@ -182,8 +199,22 @@ def test_the_pin_is_stored_within_a_metre_of_where_it_was_put(chromium, app, dem
         assert metres(after, centre) < 0.2
         assert metres(before, after) > 45 and after[1] > before[1]  # at least the 100 px (51 m) east
         expect(page.locator("#location-status")).to_contain_text("图钉已放好")
+
+        # The address and the pin follow each other: an untouched address is filled from the pin; a
+        # typed one offers the places it names, and choosing one puts the pin there.
+        expect(page.locator("#address")).to_have_value(STREET)
+        geocoder_standin.point = step(W, 300, 120)
+        page.locator("#address").fill("东明路 100 号")
+        choice = page.get_by_role("button", name=f"在地图上显示：{STREET}")
+        choice.click()
+        placed = (float(page.input_value("#lat")), float(page.input_value("#lon")))
+        assert metres(placed, geocoder_standin.point) < 0.2
+        assert any(path == "/search" and query["q"] == "东明路 100 号" for path, query in geocoder_standin.asked)
     else:
         page.goto(f"{demo_site}/report/streetlight")
         expect(page.locator("#report-map-notice")).to_contain_text("could not load")
+        page.locator("#address").fill("Dongming Road 100")
+        page.wait_for_timeout(1000)  # longer than the lookup's pause after typing
+        assert page.locator("#address-results").is_hidden() and not geocoder_standin.asked
         page.screenshot(path=str(ARTIFACTS / f"map-report-{crs}-no-tiles.png"), full_page=True)
     context.close()
