@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import time
 
 import pytest
 import schemathesis
@@ -48,7 +47,6 @@ CHECKS = (not_a_server_error, status_code_conformance, content_type_conformance,
 EXAMPLES = {"positive": 5, "negative": 4, "known": 4}
 # LINLI_FUZZ_SCALE=10 multiplies them, for a deeper run by hand.
 EXAMPLES = {name: n * int(os.environ.get("LINLI_FUZZ_SCALE", "1")) for name, n in EXAMPLES.items()}
-TIME_BUDGET_S = 90 * int(os.environ.get("LINLI_FUZZ_SCALE", "1"))
 
 
 def _load_demo(app) -> None:
@@ -123,12 +121,6 @@ def fuzz_app(sqlite_database):
         db.engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def clock():
-    started = time.monotonic()
-    yield lambda: time.monotonic() - started
-
-
 def _summary(failure) -> str:
     lines = [line.strip() for line in str(failure).splitlines() if line.strip()]
     return " / ".join(lines[:6])[:600]
@@ -189,7 +181,8 @@ def _run_cases(operation, round_name: str, role: str, cookies: dict, headers: di
 
 
 @pytest.mark.parametrize("role", list(ROLES))
-def test_every_answer_conforms_to_the_document(fuzz_app, clock, role):
+def test_every_answer_conforms_to_the_document(fuzz_app, role):
+    # No time limit here: how long the suite takes is CI's figure, not an assertion that a busy
+    # machine would fail.
     failures = _fuzz(fuzz_app, role)
     assert not failures, "\n".join(failures)
-    assert clock() < TIME_BUDGET_S, f"the fuzzing took {clock():.0f} s, over its budget of {TIME_BUDGET_S} s"
