@@ -113,7 +113,7 @@ def delete_fence(fence_id: int):
     name = fence.name
     seen = whole(request.form.get("version"))
     seen = seen if isinstance(seen, int) and 0 < seen < 2**31 else 0  # a mangled version matches nothing
-    _, errors, status = _tried(lambda: operations.delete_fence(fence_id, seen))
+    errors, status = _tried(lambda: operations.delete_fence(fence_id, seen))[1:]
     if errors:
         if status == 404:
             flash(errors["_"][0])

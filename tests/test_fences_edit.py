@@ -3,6 +3,7 @@ and every worker's index (so every check-in) follows the new shape or the deleti
 
 from __future__ import annotations
 
+import json
 import math
 
 from sqlalchemy import select
@@ -183,3 +184,52 @@ def test_the_api_documents_edit_and_delete(app):
     assert {"200", "404", "409", "422"} <= set(path["patch"]["responses"])
     patch_schema = spec["components"]["schemas"]["FencePatch"]["properties"]
     assert {"polygon", "center_lat", "center_lon", "radius_m", "version"} <= set(patch_schema)
+
+
+def test_the_pages_without_javascript_edit_reshape_and_delete(app, signed_in, make_fence):
+    with app.app_context():
+        fence_id = make_fence(name="Dongming").id
+        db.session.commit()
+    admin, _ = signed_in(Role.ADMIN)
+    listing = admin.get("/admin/fences").get_data(as_text=True)
+    assert f'href="/admin/fences/{fence_id}"' in listing
+    page = admin.get(f"/admin/fences/{fence_id}")
+    assert page.status_code == 200 and 'name="version" value="1"' in page.get_data(as_text=True)
+    form = {"name": "Dongming centre", "center_lat": "31.161", "center_lon": "121.502", "radius_m": "250",
+            "version": "1"}
+    saved = admin.post(f"/admin/fences/{fence_id}", data=form)
+    assert saved.status_code == 302
+    with app.app_context():
+        fence = db.session.get(Fence, fence_id)
+        assert (fence.name, fence.center_lat, fence.radius_m, fence.version) == ("Dongming centre", 31.161, 250, 2)
+    # The server's sentence beside the field, in the reader's language; nothing saved.
+    refused = admin.post(f"/admin/fences/{fence_id}", data={**form, "radius_m": "", "version": "2"})
+    assert refused.status_code == 422
+    assert 'id="radius_m-error"' in refused.get_data(as_text=True)
+    # A page showing version 1 lost to the save above: the fence as it is now, and a clear sentence.
+    stale = admin.post(f"/admin/fences/{fence_id}", data={**form, "name": "Old page"})
+    body = stale.get_data(as_text=True)
+    assert stale.status_code == 409 and "Another admin changed this geofence first" in body
+    assert 'value="Dongming centre"' in body and 'name="version" value="2"' in body
+    # Deleting is two steps: the confirmation page, then its form.
+    confirm = admin.get(f"/admin/fences/{fence_id}/delete")
+    assert confirm.status_code == 200 and "Yes, delete this geofence" in confirm.get_data(as_text=True)
+    assert admin.post(f"/admin/fences/{fence_id}/delete", data={"version": "1"}).status_code == 409
+    deleted = admin.post(f"/admin/fences/{fence_id}/delete", data={"version": "2"}, follow_redirects=True)
+    assert "deleted" in deleted.get_data(as_text=True) and "Dongming centre" not in deleted.get_data(as_text=True) \
+        .split("</h1>", 1)[1].split("New geofence")[0]
+    assert admin.get(f"/admin/fences/{fence_id}").status_code == 404
+
+
+def test_a_polygon_page_takes_pasted_geojson_and_says_what_is_wrong(app, signed_in):
+    admin, _ = signed_in(Role.ADMIN)
+    fence = admin.post("/api/admin/fences", json={"name": "P", "kind": "polygon", "polygon": square(LAT, LON)}).json
+    chinese, _ = signed_in(Role.ADMIN, locale="zh")
+    huge = chinese.post(f"/admin/fences/{fence['id']}", data={
+        "name": "P", "polygon": json.dumps(square(LAT, LON, 0.3)), "version": "1"})
+    assert huge.status_code == 422 and "50 公里" in huge.get_data(as_text=True)
+    moved = admin.post(f"/admin/fences/{fence['id']}", data={
+        "name": "P", "polygon": json.dumps(square(FAR["lat"], FAR["lon"])), "version": "1"})
+    assert moved.status_code == 302
+    with app.app_context():
+        assert math.isclose(db.session.get(Fence, fence["id"]).center_lat, FAR["lat"], abs_tol=1e-6)
