@@ -122,7 +122,7 @@
   if (chinese) leaflet.pm.setLang("zh");
   leaflet.pm.setGlobalOptions({ allowSelfIntersection: false, snappable: false, continueDrawing: false });
   leaflet.pm.addControls({
-    position: "topleft",
+    position: "topright",  // the zoom buttons are on the left
     drawMarker: false, drawCircleMarker: false, drawPolyline: false, drawText: false,
     drawCircle: !editing, drawPolygon: !editing, drawRectangle: !editing,
     editMode: true, dragMode: true, cutPolygon: false, removalMode: false, rotateMode: false,
@@ -147,6 +147,18 @@
     setTimeout(nameButtons, 0);
   });
 
+  // geoman's corner handles are Leaflet markers: focusable buttons with no name that no key moves.
+  // They are for fingers and mice; the keyboard's way is the form's fields, which redraw the shape.
+  function quietHandle(node) {
+    if (node.nodeType !== 1 || !node.classList.contains("marker-icon")) return;
+    node.removeAttribute("role");
+    node.removeAttribute("tabindex");
+    node.setAttribute("aria-hidden", "true");
+  }
+  new MutationObserver(function (changes) {
+    changes.forEach(function (change) { change.addedNodes.forEach(quietHandle); });
+  }).observe(leaflet.getPane("markerPane"), { childList: true });
+
   var current = null;  // the shape the form describes: the new drawing, or the fence being edited
 
   function watch(layer) {
@@ -161,7 +173,7 @@
     if (!leaflet.hasLayer(layer)) layer.addTo(leaflet);
     watch(layer);
     if (editing) layer.pm.enable({ allowSelfIntersection: false });
-    if (fit) leaflet.fitBounds(layer.getBounds(), { padding: [24, 24], maxZoom: 18 });
+    if (fit) leaflet.fitBounds(layer.getBounds(), { padding: [56, 56], maxZoom: 18 });
   }
 
   if (editing) {
@@ -178,7 +190,7 @@
       others.addLayer(layer);
     });
     others.addTo(leaflet);
-    if (shapes.length) leaflet.fitBounds(others.getBounds(), { padding: [24, 24], maxZoom: 17 });
+    if (shapes.length) leaflet.fitBounds(others.getBounds(), { padding: [40, 40], maxZoom: 17 });
     leaflet.on("pm:create", function (event) {
       adopt(event.layer, false);
       writeFields(event.layer);
