@@ -67,6 +67,9 @@ def test_tiles_default_to_openstreetmap_in_wgs84_with_its_attribution(tmp_path):
     assert "OpenStreetMap" in config["TILES_ATTRIBUTION"]
     assert config["TILES_CRS"] == "wgs84" and config["TILES_MAX_ZOOM"] == 19
     assert config["GEOCODER"] is None  # no lookups: the address is plain text
+    assert config["MAP_CENTRE"] == (31.16, 121.501)
+    elsewhere = load_config({"SECRET_KEY": "k", "LINLI_MAP_CENTRE": " 22.53, 113.93"}, tmp_path)
+    assert elsewhere["MAP_CENTRE"] == (22.53, 113.93)
 
 
 def test_amap_tiles_in_gcj02_with_numbered_subdomains(tmp_path):
@@ -84,6 +87,7 @@ def test_amap_tiles_in_gcj02_with_numbered_subdomains(tmp_path):
     ({"LINLI_TILES_URL": "https://tile.example.org/{z}/{x}.png"}, "{y}"),
     ({"LINLI_TILES_URL": "https://{s}.tile.example.org/{z}/{x}/{y}.png"}, "SUBDOMAINS"),
     ({"LINLI_TILES_CRS": "bd09"}, "LINLI_TILES_CRS"),
+    ({"LINLI_TILES_LABELS_URL": "https://labels.example.org/{z}/{x}.png"}, "LINLI_TILES_LABELS_URL"),
     ({"LINLI_TILES_MAX_ZOOM": "30"}, "between"),
     ({"LINLI_TILES_MAX_ZOOM": "high"}, "number"),
     ({"LINLI_GEOCODER": "amap"}, "no geocoder"),
@@ -92,6 +96,8 @@ def test_amap_tiles_in_gcj02_with_numbered_subdomains(tmp_path):
     ({"LINLI_GEOCODER_OPTIONS": "[1]"}, "JSON object"),
     ({"LINLI_GEOCODER_CRS": "mars"}, "LINLI_GEOCODER_CRS"),
     ({"LINLI_GEOCODER_TIMEOUT_S": "0"}, "between"),
+    ({"LINLI_MAP_CENTRE": "31.16"}, "lat,lon"),
+    ({"LINLI_MAP_CENTRE": "121.5,31.16"}, "outside the world"),
 ])
 def test_bad_map_settings_stop_the_start(tmp_path, environ, message):
     with pytest.raises(ConfigError, match=re.escape(message)):
