@@ -33,7 +33,7 @@ class Fences(MethodView):
     @blp.paginate(SelectPage)
     def get(self):
         """Active geofences (public: they are community centres); deleted ones are gone"""
-        return select(Fence).where(Fence.active.is_(True)).order_by(Fence.id)
+        return select(Fence).where(Fence.active.is_(True), Fence.deleted_at.is_(None)).order_by(Fence.id)
 
 
 @blp.route("/admin/fences")

@@ -105,4 +105,4 @@ def delete_fence(fence_id: int, seen: int | None = None) -> Fence:
 def active_fence_names() -> list[tuple[int, str]]:
     """(id, name) of every active fence, by name: for choosing targets and filtering by area."""
     return [tuple(row) for row in db.session.execute(
-        select(Fence.id, Fence.name).where(Fence.active.is_(True)).order_by(Fence.name))]
+        select(Fence.id, Fence.name).where(Fence.active.is_(True), Fence.deleted_at.is_(None)).order_by(Fence.name))]

@@ -191,6 +191,25 @@ def test_an_admin_draws_reshapes_and_deletes_a_fence_and_check_ins_follow(chromi
         expect(page.locator("#radius_m")).to_have_value("90")
         context.close()
 
+        # Tiles drawn in GCJ-02 (AMap, Tencent): the circle is shown ~500 m off its WGS-84 numbers, and
+        # moving it due east keeps its stored latitude (unconverted, it would jump by the offset).
+        app.config["TILES_CRS"] = "gcj02"
+        context = chromium.new_context(**PHONE, locale="en-GB")
+        page = context.new_page()
+        sign_in(page, base, admin_id, TEST_PASSWORD)
+        page.goto(f"{base}/admin/fences/{plain_id}")
+        _ready(page)
+        box = page.locator("#fence-map").bounding_box()
+        middle = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        handles = [page.locator("#fence-map .marker-icon").nth(i).bounding_box() for i in range(2)]
+        centre = min(handles, key=lambda b: abs(b["x"] + b["width"] / 2 - middle[0])
+                     + abs(b["y"] + b["height"] / 2 - middle[1]))
+        _drag(page, centre, 60, 0)
+        lat, lon = float(page.locator("#center_lat").input_value()), float(page.locator("#center_lon").input_value())
+        assert abs(lat - inside[0]) < 2e-5 and lon > inside[1] + 1e-4, (lat, lon, inside)
+        context.close()
+        app.config["TILES_CRS"] = "wgs84"
+
         # The pages in Chinese, normal and large text, at 390 px and on a tablet.
         with app.app_context():
             fence_id = create_fence({"name": "东明社区中心", "kind": FenceKind.POLYGON, "polygon": reshaped}).id
