@@ -18,6 +18,7 @@ from tests.conftest import ARTIFACTS, TEST_PASSWORD
 
 TABLET = {"viewport": {"width": 820, "height": 1180}, "is_mobile": True, "has_touch": True, "device_scale_factor": 1}
 CHECK_S = 1.0  # LINLI_FENCE_INDEX_CHECK_S
+REFRESH_S = CHECK_S + 2.0  # the check, plus the rebuild off the request path on a busy 2-core machine
 
 
 def _shot(page, name: str) -> None:
@@ -49,17 +50,41 @@ def _centroid(geometry: dict) -> tuple[float, float]:
     return point.y, point.x
 
 
-def _drops_within(app, signed_in, lat: float, lon: float, *, timeout_s: float) -> tuple[str, float]:
-    """A new resident checks in here until something drops (or the time is up): (outcome, seconds)."""
-    resident, _ = signed_in(Role.RESIDENT)
-    started = time.monotonic()
-    while True:
-        answer = resident.post("/api/airdrop/checkins", json={"lat": lat, "lon": lon, "accuracy_m": 10})
-        outcome = answer.json["outcome"]
-        elapsed = time.monotonic() - started
-        if outcome == "dropped" or elapsed > timeout_s:
-            return outcome, elapsed
-        time.sleep(0.1)
+class _OtherWorker:
+    """A second app on the same database, as another gunicorn worker: its fence index only learns of
+    the admin's edit by checking the revision every CHECK_S and rebuilding off the request path."""
+
+    def __init__(self, app, database_url: str, make_user):
+        from linli import create_app
+        from tests.conftest import CsrfClient
+
+        self.app = app
+        self.make_user = make_user
+        self.worker = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "FENCE_INDEX_CHECK_S": CHECK_S,
+                                  "AIRDROP_MAX_SPEED_MPS": 1e9})
+        self.worker.test_client_class = CsrfClient
+        self.until("outside", 31.0, 121.0, timeout_s=0)  # builds this worker's index before any fence
+
+    def until(self, want: str, lat: float, lon: float, *, timeout_s: float) -> float:
+        """A new resident checks in here on this worker until the outcome is `want`: the seconds it took."""
+        from tests.conftest import login
+
+        with self.app.app_context():
+            identifier = self.make_user(Role.RESIDENT).identifier
+            db.session.commit()
+        resident = login(self.worker, identifier)
+        started = time.monotonic()
+        while True:
+            answer = resident.post("/api/airdrop/checkins", json={"lat": lat, "lon": lon, "accuracy_m": 10})
+            elapsed = time.monotonic() - started
+            if answer.json["outcome"] == want:
+                return elapsed
+            assert elapsed <= timeout_s, f"still {answer.json['outcome']!r} after {elapsed:.1f} s, not {want!r}"
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        with self.worker.app_context():
+            db.engine.dispose()
 
 
 def _drag(page, box: dict, dx: float, dy: float) -> None:
@@ -84,7 +109,7 @@ def _switch(page, lang: str, large: bool) -> None:
     assert ("large-text" in (html.get_attribute("class") or "")) == large
 
 
-def test_an_admin_draws_reshapes_and_deletes_a_fence_and_check_ins_follow(chromium, app, signed_in, make_user,
+def test_an_admin_draws_reshapes_and_deletes_a_fence_and_check_ins_follow(chromium, app, make_user,
                                                                            make_campaign, database_url):
     if database_url.startswith("postgresql"):
         pytest.skip("layout and behaviour of the page, not of the engine: checked on SQLite")
@@ -96,6 +121,7 @@ def test_an_admin_draws_reshapes_and_deletes_a_fence_and_check_ins_follow(chromi
         admin_id = admin.identifier
         db.session.commit()
 
+    other = _OtherWorker(app, database_url, make_user)
     with live_server(app) as base:
         context = chromium.new_context(**PHONE, locale="en-GB")
         page = context.new_page()
@@ -132,9 +158,8 @@ def test_an_admin_draws_reshapes_and_deletes_a_fence_and_check_ins_follow(chromi
             db.session.commit()
         assert stored == drawn  # what the map drew, in WGS-84, is what the server stored
         inside = _centroid(stored)
-        outcome, seconds = _drops_within(app, signed_in, *inside, timeout_s=CHECK_S + 1)
-        assert outcome == "dropped", outcome
-        print(f"drawn fence: first coupon {seconds:.2f} s after saving")
+        seconds = other.until("dropped", *inside, timeout_s=REFRESH_S)
+        print(f"drawn fence: another worker dropped a coupon {seconds:.2f} s into its check-ins after the save")
 
         # Reshape: drag the two western corners most of the way east; the old centre is then outside.
         page.locator(".fence-name", has_text="Market square").click()
@@ -151,11 +176,9 @@ def test_an_admin_draws_reshapes_and_deletes_a_fence_and_check_ins_follow(chromi
         _axe_clean(page, "fence page in edit mode")
         page.get_by_role("button", name="Save").click()
         expect(page.locator(".notice")).to_contain_text("Market square saved")
-        outcome, seconds = _drops_within(app, signed_in, *inside, timeout_s=CHECK_S + 1)
-        assert outcome == "outside", outcome
-        outcome, seconds = _drops_within(app, signed_in, *_centroid(reshaped), timeout_s=CHECK_S + 1)
-        assert outcome == "dropped", outcome
-        print(f"reshaped fence: first coupon at the new place {seconds:.2f} s after saving")
+        seconds = other.until("outside", *inside, timeout_s=REFRESH_S)
+        print(f"reshaped fence: another worker put the old place outside {seconds:.2f} s into its check-ins")
+        other.until("dropped", *_centroid(reshaped), timeout_s=REFRESH_S)
 
         # Delete, with its confirmation step.
         page.get_by_role("link", name="Delete this geofence…").click()
@@ -164,8 +187,9 @@ def test_an_admin_draws_reshapes_and_deletes_a_fence_and_check_ins_follow(chromi
         page.get_by_role("button", name="Yes, delete this geofence").click()
         expect(page.locator(".notice")).to_contain_text("deleted")
         expect(page.locator(".fence-name")).to_have_count(0)
-        outcome, _ = _drops_within(app, signed_in, *_centroid(reshaped), timeout_s=CHECK_S + 1)
-        assert outcome == "outside", outcome
+        seconds = other.until("outside", *_centroid(reshaped), timeout_s=REFRESH_S)
+        print(f"deleted fence: another worker put the place outside {seconds:.2f} s into its check-ins")
+        other.close()
         assert not errors, errors
         context.close()
 
