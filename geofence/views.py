@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from core.db import db
-from core.forms import attempt, load_form, whole
+from core.forms import attempt, first_message, load_form, whole
 from core.identity.access import roles_required
 from core.identity.models import Role
 from core.problems import Problem
@@ -97,7 +97,10 @@ def fence_page(fence_id: int):
     kind = fence.kind
     result, errors, status = _tried(lambda: operations.update_fence(fence_id, load_form(FenceEditForm(kind))))
     if errors:
-        fence = operations.live_fence(fence_id)  # reloaded: the refusal rolled the session back
+        fence = db.session.get(Fence, fence_id)  # reloaded: the refusal rolled the session back
+        if fence is None or fence.deleted_at is not None:  # another admin deleted it meanwhile
+            flash(first_message(errors))
+            return redirect(url_for("geofence_pages.admin_fences"))
         return _fence_page(fence, form=request.form.to_dict(), errors=errors, status=status)
     flash(_("Geofence %(name)s saved.", name=result.name))
     return redirect(url_for("geofence_pages.fence_page", fence_id=fence_id))
@@ -115,10 +118,10 @@ def delete_fence(fence_id: int):
     seen = seen if isinstance(seen, int) and 0 < seen < 2**31 else 0  # a mangled version matches nothing
     errors, status = _tried(lambda: operations.delete_fence(fence_id, seen))[1:]
     if errors:
-        if status == 404:
-            flash(errors["_"][0])
+        fence = db.session.get(Fence, fence_id)
+        if fence is None or fence.deleted_at is not None:  # another admin deleted it meanwhile
+            flash(first_message(errors))
             return redirect(url_for("geofence_pages.admin_fences"))
-        fence = operations.live_fence(fence_id)
         return render_template("geofence/delete.html", fence=fence, errors=errors), status, NO_STORE
     flash(_("Geofence %(name)s deleted. It no longer drops coupons.", name=name))
     return redirect(url_for("geofence_pages.admin_fences"))

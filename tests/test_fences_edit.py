@@ -233,3 +233,18 @@ def test_a_polygon_page_takes_pasted_geojson_and_says_what_is_wrong(app, signed_
     assert moved.status_code == 302
     with app.app_context():
         assert math.isclose(db.session.get(Fence, fence["id"]).center_lat, FAR["lat"], abs_tol=1e-6)
+
+
+def test_a_page_open_while_another_admin_deletes_the_fence(app, signed_in, make_fence):
+    with app.app_context():
+        fence_id = make_fence(name="Old market").id
+        db.session.commit()
+    admin, other = signed_in(Role.ADMIN)[0], signed_in(Role.ADMIN)[0]
+    assert admin.get(f"/admin/fences/{fence_id}").status_code == 200
+    assert other.delete(f"/api/admin/fences/{fence_id}?version=1").status_code == 204
+    late = admin.post(f"/admin/fences/{fence_id}", data={"name": "New market", "center_lat": "31.16",
+                                                       "center_lon": "121.5", "radius_m": "300", "version": "1"})
+    assert late.status_code == 404  # the page's fence is gone: the admin is told so, nothing is revived
+    with app.app_context():
+        fence = db.session.get(Fence, fence_id)
+        assert (fence.name, fence.active) == ("Old market", False)
