@@ -126,24 +126,55 @@ def polygon_centroid(polygon: dict) -> tuple[float, float]:
     return point.y, point.x
 
 
+# Limits for a polygon, like the circle's radius of at most 50 km: a fence is a neighbourhood's
+# zone, and a bigger one is a slip of the mouse (or of a zoomed-out drawing tool).
+MAX_VERTICES = 500
+MAX_DIAGONAL_M = 50_000.0  # of the bounding box, on the ellipsoid
+MIN_AREA_M2 = 10.0
+
+
 class BadPolygon(ValueError):
-    """What is wrong, for developers; `reason` (type, json, shape, range) for a sentence to people."""
+    """What is wrong, for developers; `reason` (type, json, shape, range, vertices, large, small)
+    for a sentence to people."""
 
     def __init__(self, message: str, reason: str):
         super().__init__(message)
         self.reason = reason
 
 
+def area_m2(geometry) -> float:
+    """Area of a lon/lat shapely geometry in square metres (local scale at its centre: ample for
+    a size limit)."""
+    lat = geometry.centroid.y
+    meridional, normal = radii_of_curvature(lat)
+    return float(geometry.area * np.radians(1) ** 2 * meridional * normal * np.cos(np.radians(lat)))
+
+
+def vertex_count(geometry) -> int:
+    """Corners of a (multi)polygon: each ring's closing point repeats its first."""
+    parts = shapely.get_parts(geometry)
+    rings = len(parts) + int(shapely.get_num_interior_rings(parts).sum()) if len(parts) else 0
+    return int(shapely.get_num_coordinates(geometry)) - rings
+
+
 def check_polygon(polygon: dict) -> None:
-    """A GeoJSON Polygon or MultiPolygon with valid coordinates and a non-empty, valid area."""
+    """A GeoJSON Polygon or MultiPolygon with valid coordinates and a valid area, within the limits."""
     if not isinstance(polygon, dict) or polygon.get("type") not in ("Polygon", "MultiPolygon"):
         raise BadPolygon("Expected a GeoJSON Polygon or MultiPolygon.", "type")
     try:
         geometry = shapely.from_geojson(_json(polygon))
     except (shapely.errors.GEOSException, ValueError, TypeError) as exc:
         raise BadPolygon("Not valid GeoJSON.", "json") from exc
-    if geometry.is_empty or not geometry.is_valid or geometry.area == 0:
-        raise BadPolygon("The polygon is empty or crosses itself.", "shape")
-    minx, miny, maxx, maxy = geometry.bounds
+    if geometry.geom_type not in ("Polygon", "MultiPolygon"):
+        raise BadPolygon("Expected a GeoJSON Polygon or MultiPolygon.", "type")
+    minx, miny, maxx, maxy = geometry.bounds if not geometry.is_empty else (0, 0, 0, 0)
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
         raise BadPolygon("Coordinates must be longitude, latitude within range.", "range")
+    if vertex_count(geometry) > MAX_VERTICES:
+        raise BadPolygon(f"At most {MAX_VERTICES} points.", "vertices")
+    if geometry.is_empty or not geometry.is_valid or geometry.area == 0:
+        raise BadPolygon("The polygon is empty or crosses itself.", "shape")
+    if _WGS84.Inverse(miny, minx, maxy, maxx, Geodesic.DISTANCE)["s12"] > MAX_DIAGONAL_M:
+        raise BadPolygon("Larger than 50 km across.", "large")
+    if area_m2(geometry) < MIN_AREA_M2:
+        raise BadPolygon("Smaller than 10 square metres.", "small")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, String
+from sqlalchemy import JSON, CheckConstraint, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import UTCDateTime, db, str_enum, utcnow
@@ -37,6 +37,10 @@ class Fence(db.Model):
     # none_as_null: a circle has SQL NULL here, not the JSON value null (the shape check needs NULL).
     polygon: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     active: Mapped[bool] = mapped_column(default=True)
+    # Bumped by every edit, which applies only to the version the admin's page showed.
+    version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
+    # A deleted fence is kept (inactive) so that campaign targets and coupons keep pointing at it.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

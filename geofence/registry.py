@@ -47,7 +47,7 @@ def load_index(revision: int) -> FenceIndex:
     polygons: dict[int, dict] = {}
     rows = db.session.execute(
         select(Fence.id, Fence.kind, Fence.center_lat, Fence.center_lon, Fence.radius_m, Fence.polygon)
-        .where(Fence.active.is_(True)).execution_options(yield_per=5000))
+        .where(Fence.active.is_(True), Fence.deleted_at.is_(None)).execution_options(yield_per=5000))
     for position, (id_, kind, lat, lon, radius, polygon) in enumerate(rows):
         ids.append(id_)
         lats.append(lat)
