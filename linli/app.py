@@ -112,6 +112,7 @@ def register_blueprints(app: Flask) -> None:
     from services.api import blp as services_api
     from services.catalogue_views import web as catalogue_web
     from services.keys_views import web as keys_web
+    from services.map_api import blp as map_api
     from services.notifications import subscribe as notifications_subscribe
     from services.open311 import web as open311_web
     from services.staff_views import public as ranking_public
@@ -122,7 +123,7 @@ def register_blueprints(app: Flask) -> None:
     from wallet.views import web as wallet_web
 
     api = app.extensions["linli_api"]
-    for blueprint in (auth_api, merchant_api, till_api, wallet_api, fences_api, airdrop_api, services_api):
+    for blueprint in (auth_api, merchant_api, till_api, wallet_api, fences_api, airdrop_api, services_api, map_api):
         api.register_blueprint(blueprint)
     app.register_blueprint(feeds)
     init_feed(app)

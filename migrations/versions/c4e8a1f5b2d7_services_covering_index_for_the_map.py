@@ -1,0 +1,26 @@
+"""services: covering index for the neighbourhood map
+
+Revision ID: c4e8a1f5b2d7
+Revises: e7b2d4a91c35
+Create Date: 2026-12-02 04:45:00.000000
+
+"""
+from alembic import op
+
+
+# revision identifiers, used by Alembic.
+revision = 'c4e8a1f5b2d7'
+down_revision = 'e7b2d4a91c35'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('service_request', schema=None) as batch_op:
+        batch_op.create_index('ix_service_request_map',
+                              ['lat', 'lon', 'status', 'closed_at', 'resolution', 'category_id', 'id'], unique=False)
+
+
+def downgrade():
+    with op.batch_alter_table('service_request', schema=None) as batch_op:
+        batch_op.drop_index('ix_service_request_map')
