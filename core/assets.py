@@ -39,6 +39,12 @@ VENDOR_FILES: dict[str, tuple[str, ...]] = {
     "otpauth": ("dist/otpauth.esm.min.js",),
     "uqr": ("dist/index.mjs",),
     "swagger-ui-dist": ("swagger-ui.css", "swagger-ui-bundle.js"),
+    # Maps. leaflet.css finds its marker and layer images by relative path, so they sit beside it.
+    "leaflet": ("dist/leaflet.js", "dist/leaflet.css", "dist/images/marker-icon.png",
+                "dist/images/marker-icon-2x.png", "dist/images/marker-shadow.png", "dist/images/layers.png",
+                "dist/images/layers-2x.png"),
+    "gcoord": ("dist/gcoord.global.prod.js",),
+    "@geoman-io/leaflet-geoman-free": ("dist/leaflet-geoman.min.js", "dist/leaflet-geoman.css"),
 }
 _HASHED = re.compile(digester.DIGESTED_FILE_REGEX + r"\.[^/]+$")
 _GENERATED = re.compile(digester.DIGESTED_FILE_REGEX + r"|\.(gz|br)$")

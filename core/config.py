@@ -5,11 +5,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -84,6 +86,116 @@ def engine_options(db_url: str, environ: Mapping[str, str] | None = None) -> dic
             "pool_timeout": float(environ.get("LINLI_DB_POOL_TIMEOUT", "5"))}
 
 
+DEFAULT_TILES_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+DEFAULT_TILES_ATTRIBUTION = "© OpenStreetMap contributors"
+LOCAL_TILES = "local"
+# What map tiles and geocoders draw in. Tianditu is CGCS2000, which is WGS-84 to centimetres;
+# AMap and Tencent are GCJ-02; geopy's Baidu answers in BD-09 (geocoder only: its tiles use their own grid).
+TILES_CRS = ("wgs84", "gcj02")
+GEOCODER_CRS = ("wgs84", "gcj02", "bd09")
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    value = value.strip().lower()
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
+
+
+def _number(name: str, value: str, kind, low, high):
+    try:
+        number = kind(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, not {value!r}") from exc
+    if not low <= number <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, not {value!r}")
+    return number
+
+
+def tiles_config(environ: Mapping[str, str]) -> dict:
+    """Where the map's tiles come from: a {z}/{x}/{y} URL template, or `local` (core.tiles draws them)."""
+    url = environ.get("LINLI_TILES_URL", "").strip() or DEFAULT_TILES_URL
+    subdomains = environ.get("LINLI_TILES_SUBDOMAINS", "abc" if url == DEFAULT_TILES_URL else "").strip()
+    if url != LOCAL_TILES:
+        parts = urlsplit(url.replace("{s}", "a"))
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigError(f"LINLI_TILES_URL must be an http(s) URL template or 'local', not {url!r}")
+        if not all(f"{{{key}}}" in url for key in "zxy"):
+            raise ConfigError("LINLI_TILES_URL must contain {z}, {x} and {y}")
+        if "{s}" in url and not subdomains:
+            raise ConfigError("LINLI_TILES_URL uses {s}: set LINLI_TILES_SUBDOMAINS (e.g. abc or 1234)")
+    if not all(c.isalnum() or c == "-" for c in subdomains):
+        raise ConfigError("LINLI_TILES_SUBDOMAINS is a string of letters or digits, one per subdomain")
+    default_attribution = DEFAULT_TILES_ATTRIBUTION if url == DEFAULT_TILES_URL else ""
+    return {
+        "TILES_URL": url,
+        "TILES_ATTRIBUTION": environ.get("LINLI_TILES_ATTRIBUTION", default_attribution),
+        "TILES_CRS": _choice("LINLI_TILES_CRS", environ.get("LINLI_TILES_CRS", "wgs84"), TILES_CRS),
+        "TILES_SUBDOMAINS": subdomains,
+        "MAP_CENTRE": map_centre(environ.get("LINLI_MAP_CENTRE")),
+        "TILES_MAX_ZOOM": _number("LINLI_TILES_MAX_ZOOM", environ.get("LINLI_TILES_MAX_ZOOM", "19"), int, 1, 22),
+    }
+
+
+DEFAULT_MAP_CENTRE = "31.1600,121.5010"  # the Dongming Community Centre, as the demo district has it
+
+
+def map_centre(raw: str | None) -> tuple[float, float]:
+    """LINLI_MAP_CENTRE, "lat,lon" in WGS-84: where a map opens without a better place (the community centre)."""
+    text = (raw or "").strip() or DEFAULT_MAP_CENTRE
+    try:
+        lat, lon = (float(part) for part in text.split(","))
+    except ValueError as exc:
+        raise ConfigError(f"LINLI_MAP_CENTRE must be 'lat,lon' in degrees, not {text!r}") from exc
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ConfigError(f"LINLI_MAP_CENTRE is outside the world: {text!r}")
+    return lat, lon
+
+
+def tile_origins(url: str, subdomains: str) -> tuple[str, ...]:
+    """The origins a remote tile URL template reaches, {s} expanded, for the CSP's img-src."""
+    if url == LOCAL_TILES:
+        return ()
+    hosts = [url.replace("{s}", s) for s in subdomains] if "{s}" in url else [url]
+    origins = []
+    for host_url in hosts:
+        parts = urlsplit(host_url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if origin not in origins:
+            origins.append(origin)
+    return tuple(origins)
+
+
+def geocoder_config(environ: Mapping[str, str]) -> dict:
+    """The address lookup: a geopy service name (unset: addresses are plain text) and its options."""
+    name = environ.get("LINLI_GEOCODER", "").strip().lower() or None
+    raw_options = environ.get("LINLI_GEOCODER_OPTIONS", "").strip() or "{}"
+    try:
+        options = json.loads(raw_options)
+    except ValueError as exc:
+        raise ConfigError(f"LINLI_GEOCODER_OPTIONS is not JSON: {exc}") from exc
+    if not isinstance(options, dict):
+        raise ConfigError("LINLI_GEOCODER_OPTIONS must be a JSON object of keyword arguments")
+    if name is not None:
+        from geopy.exc import GeocoderNotFound
+        from geopy.geocoders import get_geocoder_for_service
+
+        try:
+            get_geocoder_for_service(name)
+        except GeocoderNotFound as exc:
+            raise ConfigError(f"LINLI_GEOCODER: geopy knows no geocoder {name!r}") from exc
+        if name == "nominatim" and not options.get("user_agent"):
+            # Nominatim's usage policy wants a real User-Agent; geopy's default one gets refused.
+            raise ConfigError('LINLI_GEOCODER=nominatim needs "user_agent" in LINLI_GEOCODER_OPTIONS')
+    return {
+        "GEOCODER": name,
+        "GEOCODER_OPTIONS": options,
+        "GEOCODER_CRS": _choice("LINLI_GEOCODER_CRS", environ.get("LINLI_GEOCODER_CRS", "wgs84"), GEOCODER_CRS),
+        "GEOCODER_TIMEOUT_S": _number("LINLI_GEOCODER_TIMEOUT_S", environ.get("LINLI_GEOCODER_TIMEOUT_S", "3"),
+                                      float, 0.1, 60),
+    }
+
+
 def load_config(environ: Mapping[str, str], instance_path: Path) -> dict:
     env = environ.get("LINLI_ENV", "development")
     if env not in ENVIRONMENTS:
@@ -152,6 +264,8 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict:
         "OPEN311_KEY_SERVICE": environ.get("LINLI_OPEN311_KEY_SERVICE",
                                            "Ask the district's administrators for an API key."),
         "MAX_CONTENT_LENGTH": int(environ.get("LINLI_MAX_UPLOAD_BYTES", str(12 * 1024 * 1024))),
+        **tiles_config(environ),
+        **geocoder_config(environ),
         "BABEL_DEFAULT_LOCALE": "en",
         # Pages show times in the district's zone; the database keeps UTC.
         "BABEL_DEFAULT_TIMEZONE": tz_name,

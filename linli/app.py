@@ -15,7 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core import formatting
 from core.assets import init_assets
-from core.config import PROJECT_ROOT, engine_options, load_config
+from core.config import LOCAL_TILES, PROJECT_ROOT, engine_options, load_config, tile_origins
 from core.extensions import Api, babel, csrf, db, migrate
 from core.input import init_input_checks
 from core.ratelimit import init_rate_limits
@@ -31,6 +31,14 @@ SECURITY_HEADERS = {
 }
 CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
        "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+
+
+def content_security_policy(tiles_url: str, subdomains: str) -> str:
+    """The site's CSP, with the map tiles' origins in img-src when they are served from elsewhere."""
+    origins = tile_origins(tiles_url, subdomains)
+    if not origins:
+        return CSP
+    return CSP.replace("img-src 'self' data: blob:", "img-src 'self' data: blob: " + " ".join(origins), 1)
 
 
 def create_app(config: Mapping | None = None) -> Flask:
@@ -100,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
     from core.errors import register_error_handlers
     from core.identity.api import blp as auth_api
     from core.identity.views import web as identity_web
+    from core.tiles import web as tiles_web
     from core.web import web as core_web
     from geofence.api import blp as fences_api
     from geofence.views import web as geofence_web
@@ -132,6 +141,8 @@ def register_blueprints(app: Flask) -> None:
     live_subscribe()
     notifications_subscribe()
     app.register_blueprint(core_web)
+    if app.config["TILES_URL"] == LOCAL_TILES:
+        app.register_blueprint(tiles_web)  # /tiles/<z>/<x>/<y>.png: the demo's and the tests' own map
     app.register_blueprint(identity_web)
     app.register_blueprint(admin_web)
     app.register_blueprint(sign_in_code_web)  # /login/code: where an admin's one-time code is used
@@ -143,6 +154,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_hooks(app: Flask) -> None:
     headers = dict(SECURITY_HEADERS)
+    csp = content_security_policy(app.config["TILES_URL"], app.config["TILES_SUBDOMAINS"])
     if app.config["HSTS_MAX_AGE_S"]:
         # Only where the site is served over HTTPS (production's secure cookies): browsers then refuse
         # plain HTTP to it, so a network attacker cannot strip TLS from the next visit.
@@ -154,7 +166,7 @@ def register_hooks(app: Flask) -> None:
         for key, value in headers.items():
             response.headers.add(key, value)
         if response.mimetype == "text/html":
-            response.headers.add("Content-Security-Policy", CSP)
+            response.headers.add("Content-Security-Policy", csp)
         return response
 
 

@@ -23,7 +23,9 @@ os.environ["LINLI_INSTANCE_PATH"] = _INSTANCE
 os.environ["SECRET_KEY"] = "test-secret-key"
 os.environ["LINLI_ENV"] = "test"
 os.environ["LINLI_PASSWORD_PROFILE"] = "cheapest"  # argon2id still, with test-sized cost
-for var in ("DATABASE_URL", "REDIS_URL"):
+os.environ["LINLI_TILES_URL"] = "local"  # map tiles drawn by core.tiles: no test fetches from outside
+for var in ("DATABASE_URL", "REDIS_URL", "LINLI_TILES_SUBDOMAINS", "LINLI_TILES_CRS", "LINLI_GEOCODER",
+            "LINLI_GEOCODER_OPTIONS", "LINLI_GEOCODER_CRS"):
     os.environ.pop(var, None)
 
 from core.db import db  # noqa: E402

@@ -50,6 +50,7 @@ NOT_PAGES = {
     "till_pages.feed": "event stream (never ends)", "till_pages.statement_csv": "download",
     "wallet_pages.usable_fragment": "fragment the wallet page fetches",
     "core.api_docs": "Swagger UI for developers (under /api/, in English)",
+    "tiles.tile": "image (the local map tiles)",
 }
 NOT_PAGE_PREFIXES = ("/api/", "/open311/")
 # Query strings make new pages of one route (a wallet tab, a queue filter): a few of each are enough.
