@@ -48,7 +48,7 @@ def queue():
     area_id = args.get("area", type=int)
     overdue = args.get("overdue") == "1"
     page = min(max(args.get("page", 1, type=int), 1), 10_000)
-    near = _near(args, area_id) if args.get("sort") == "near" else None
+    near, near_from = _near(args, area_id) if args.get("sort") == "near" else (None, None)
     now = utcnow()
     found = operations.queue(current_user.department_id, now, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
                              status=status, category_id=category_id, area_fence_id=area_id, overdue=overdue,
@@ -64,21 +64,22 @@ def queue():
                            filters={"status": status, "category": category_id, "area": area_id, "overdue": overdue,
                                     "near": near},
                            args={k: v for k, v in request.args.items() if k != "page"}, now=now,
-                           markers=_markers(reports, categories))
+                           near_from=near_from, markers=_markers(reports, categories))
 
 
-def _near(args, area_id: int | None) -> tuple[float, float] | None:
-    """Where "nearest first" counts from: the position the page's script put in the form, else
-    (no JavaScript, no position) the centre of the chosen area, else of the first area."""
+def _near(args, area_id: int | None) -> tuple[tuple[float, float] | None, str | None]:
+    """Where "nearest first" counts from, and whose place that is: the position the page's script
+    put in the form ("you"), else (no JavaScript, no position) the centre of the chosen area, else
+    of the first area, else the district's map centre ("area")."""
     lat, lon = args.get("lat", type=float), args.get("lon", type=float)
     if lat is not None and lon is not None and -90 <= lat <= 90 and -180 <= lon <= 180:
-        return lat, lon
-    centres = dict((id_, (lat, lon)) for id_, lat, lon in db.session.execute(
+        return (lat, lon), "you"
+    centres = {row.id: (row.center_lat, row.center_lon) for row in db.session.execute(
         select(Fence.id, Fence.center_lat, Fence.center_lon)
-        .where(Fence.active.is_(True), Fence.center_lat.is_not(None)).order_by(Fence.name, Fence.id)))
+        .where(Fence.active.is_(True), Fence.center_lat.is_not(None)).order_by(Fence.name, Fence.id))}
     if area_id in centres:
-        return centres[area_id]
-    return next(iter(centres.values()), None)
+        return centres[area_id], "area"
+    return next(iter(centres.values()), tuple(current_app.config["MAP_CENTRE"])), "area"
 
 
 def _markers(reports: list[ServiceRequest], categories: dict[int, str]) -> list[dict]:

@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from core.db import db, utcnow
 from core.identity.models import Role
@@ -107,7 +107,11 @@ def seeded(app, make_department, make_user):
                 expected.append((kind, category.code, lat, lon, f"MAPT-{i:04d}"))
         db.session.execute(insert(ServiceRequest), rows)
         db.session.commit()
-    return expected
+    yield expected
+    from services import map_index
+
+    with app.app_context():
+        map_index.settle()  # no snapshot still loading while the tables are emptied
 
 
 def _get(client, **params):
@@ -177,3 +181,53 @@ def test_bad_questions_are_problems_beside_their_field(client, seeded, params, s
     assert response.status_code == status
     assert response.mimetype == "application/problem+json"
     assert field in response.get_json().get("errors", {})
+
+
+# --- the per-worker snapshot answers what SQL answers -----------------------------------------------
+
+def test_the_snapshot_clusters_like_sql_for_every_zoom_box_and_filter(app, seeded):
+    from services import map_index, map_query
+
+    now = utcnow()
+    with app.app_context():
+        snapshot = map_index.load_snapshot()
+        boxes = [parse_bbox(DISTRICT), BBox(121.495, 31.155, 121.505, 31.165), BBox(121.50, 31.159, 121.502, 31.161)]
+        for box in boxes:
+            for zoom in (11, 13, 14, 15, 16, 17, 18, 19):
+                grid = grid_for(box, zoom)
+                for status in ("all", "open", "fixed"):
+                    for category_id in (None, db.session.scalar(select(Category.id).where(Category.code == "pothole"))):
+                        sql = map_query.reports_in(box, grid, now=now, status=status, category_id=category_id)
+                        mine = map_index.reports_in(snapshot, box, grid, now=now, status=status,
+                                                    category_id=category_id)
+                        assert mine.total == sql.total, (box, zoom, status, category_id)
+                        assert mine.reports == sql.reports
+                        shape = [(c["n"], c["bbox"]) for c in sql.clusters]
+                        assert [(c["n"], c["bbox"]) for c in mine.clusters] == shape
+                        for a, b in zip(mine.clusters, sql.clusters, strict=True):
+                            assert a["lat"] == pytest.approx(b["lat"], abs=2e-6)
+                            assert a["lon"] == pytest.approx(b["lon"], abs=2e-6)
+
+
+def test_a_new_report_reaches_the_snapshot_within_the_check(app, client, seeded):
+    from services import map_index
+
+    app.config["MAP_INDEX_CHECK_S"] = 0.0
+    box = "121.600,31.300,121.602,31.302"  # nobody's there yet
+    assert _get(client, bbox=box, zoom=19).get_json()["total"] == 0
+    with app.app_context():
+        assert map_index.settle() is not None
+    response = _get(client, bbox=box, zoom=19)
+    assert 'desc="index"' in response.headers["Server-Timing"] and response.get_json()["total"] == 0
+    with app.app_context():
+        now = utcnow()
+        report = db.session.scalars(select(ServiceRequest).where(ServiceRequest.lat.is_not(None))).first()
+        report.lat, report.lon, report.updated_at = 31.301, 121.601, now
+        report.status, report.resolution, report.closed_at = Status.RECEIVED, None, None
+        db.session.commit()
+        ref = report.ref
+    _get(client, bbox=box, zoom=19)  # sees the stamp move: a rebuild starts
+    with app.app_context():
+        map_index.settle()
+    body = _get(client, bbox=box, zoom=19).get_json()
+    assert [r["ref"] for r in body["reports"]] == [ref]

@@ -1,4 +1,4 @@
-"""services: covering index for the neighbourhood map
+"""services: covering index for the neighbourhood map, index on updated_at
 
 Revision ID: c4e8a1f5b2d7
 Revises: e7b2d4a91c35
@@ -19,8 +19,10 @@ def upgrade():
     with op.batch_alter_table('service_request', schema=None) as batch_op:
         batch_op.create_index('ix_service_request_map',
                               ['lat', 'lon', 'status', 'closed_at', 'resolution', 'category_id', 'id'], unique=False)
+        batch_op.create_index('ix_service_request_updated', ['updated_at'], unique=False)
 
 
 def downgrade():
     with op.batch_alter_table('service_request', schema=None) as batch_op:
+        batch_op.drop_index('ix_service_request_updated')
         batch_op.drop_index('ix_service_request_map')
