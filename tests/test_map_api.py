@@ -229,5 +229,18 @@ def test_a_new_report_reaches_the_snapshot_within_the_check(app, client, seeded)
     _get(client, bbox=box, zoom=19)  # sees the stamp move: a rebuild starts
     with app.app_context():
         map_index.settle()
-    body = _get(client, bbox=box, zoom=19).get_json()
-    assert [r["ref"] for r in body["reports"]] == [ref]
+    response = _get(client, bbox=box, zoom=19)
+    assert 'desc="index"' in response.headers["Server-Timing"]
+    assert [r["ref"] for r in response.get_json()["reports"]] == [ref]
+    # Closed as a duplicate: off the map at the next refresh (only the changed report is read again).
+    with app.app_context():
+        report = db.session.scalar(select(ServiceRequest).where(ServiceRequest.ref == ref))
+        report.status, report.resolution, report.closed_at = Status.RESOLVED, Resolution.DUPLICATE, utcnow()
+        report.updated_at = utcnow()
+        db.session.commit()
+    _get(client, bbox=box, zoom=19)
+    with app.app_context():
+        map_index.settle()
+    assert _get(client, bbox=box, zoom=19).get_json()["total"] == 0
+    assert _get(client, bbox=DISTRICT, zoom=14).get_json()["total"] == sum(
+        31.13 <= e[2] <= 31.19 and 121.47 <= e[3] <= 121.53 for e in seeded if e[4] != ref)

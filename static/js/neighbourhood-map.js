@@ -73,6 +73,7 @@
     selected = marker;
     if (marker.getElement()) marker.getElement().classList.add("is-selected");
     showCard(item.report);
+    if (card.scrollIntoView) card.scrollIntoView({ block: "nearest" });
   }
 
   function draw(body) {
