@@ -91,7 +91,7 @@ def gunicorn(app_spec: str, env: dict, workdir: Path):
                             cwd=ROOT, env=proc_env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # a loaded 2-core machine can take a while to boot 4 workers
         while True:
             try:
                 urllib.request.urlopen(base + "/", timeout=1)

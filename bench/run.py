@@ -163,12 +163,12 @@ def main(argv: list[str] | None = None) -> int:
                                                      connections=args.connections)
                 print_services(database, baseline, rows, notes)
                 issue.services(database, baseline, rows)
-    if args.only in (None, "assets"):
+    issue.print()
+    if args.only in (None, "assets"):  # after the table: not one of its rows
         from bench.assets import page_loads, print_rows
 
         with deployment("sqlite") as dep, gunicorn("wsgi:app", dep.env, dep.workdir) as server:
             print_rows(page_loads(server.base))
-    issue.print()
     return 0
 
 

@@ -112,23 +112,32 @@ def _number(name: str, value: str, kind, low, high):
     return number
 
 
+def _check_tile_url(name: str, url: str, subdomains: str) -> None:
+    parts = urlsplit(url.replace("{s}", "a"))
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{name} must be an http(s) URL template or 'local', not {url!r}")
+    if not all(f"{{{key}}}" in url for key in "zxy"):
+        raise ConfigError(f"{name} must contain {{z}}, {{x}} and {{y}}")
+    if "{s}" in url and not subdomains:
+        raise ConfigError(f"{name} uses {{s}}: set LINLI_TILES_SUBDOMAINS (e.g. abc or 1234)")
+
+
 def tiles_config(environ: Mapping[str, str]) -> dict:
     """Where the map's tiles come from: a {z}/{x}/{y} URL template, or `local` (core.tiles draws them)."""
     url = environ.get("LINLI_TILES_URL", "").strip() or DEFAULT_TILES_URL
     subdomains = environ.get("LINLI_TILES_SUBDOMAINS", "abc" if url == DEFAULT_TILES_URL else "").strip()
     if url != LOCAL_TILES:
-        parts = urlsplit(url.replace("{s}", "a"))
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ConfigError(f"LINLI_TILES_URL must be an http(s) URL template or 'local', not {url!r}")
-        if not all(f"{{{key}}}" in url for key in "zxy"):
-            raise ConfigError("LINLI_TILES_URL must contain {z}, {x} and {y}")
-        if "{s}" in url and not subdomains:
-            raise ConfigError("LINLI_TILES_URL uses {s}: set LINLI_TILES_SUBDOMAINS (e.g. abc or 1234)")
+        _check_tile_url("LINLI_TILES_URL", url, subdomains)
+    labels_url = environ.get("LINLI_TILES_LABELS_URL", "").strip()
+    if labels_url:
+        _check_tile_url("LINLI_TILES_LABELS_URL", labels_url, subdomains)
     if not all(c.isalnum() or c == "-" for c in subdomains):
         raise ConfigError("LINLI_TILES_SUBDOMAINS is a string of letters or digits, one per subdomain")
     default_attribution = DEFAULT_TILES_ATTRIBUTION if url == DEFAULT_TILES_URL else ""
     return {
         "TILES_URL": url,
+        # A transparent layer drawn over the tiles (Tianditu's cva_w place names over vec_w), or "".
+        "TILES_LABELS_URL": labels_url,
         "TILES_ATTRIBUTION": environ.get("LINLI_TILES_ATTRIBUTION", default_attribution),
         "TILES_CRS": _choice("LINLI_TILES_CRS", environ.get("LINLI_TILES_CRS", "wgs84"), TILES_CRS),
         "TILES_SUBDOMAINS": subdomains,
@@ -191,6 +200,8 @@ def geocoder_config(environ: Mapping[str, str]) -> dict:
         "GEOCODER": name,
         "GEOCODER_OPTIONS": options,
         "GEOCODER_CRS": _choice("LINLI_GEOCODER_CRS", environ.get("LINLI_GEOCODER_CRS", "wgs84"), GEOCODER_CRS),
+        # Per address: typing an address and dropping a pin asks a few times a minute at most.
+        "GEOCODER_RATE_LIMIT": environ.get("LINLI_GEOCODER_RATE_LIMIT", "30 per minute"),
         "GEOCODER_TIMEOUT_S": _number("LINLI_GEOCODER_TIMEOUT_S", environ.get("LINLI_GEOCODER_TIMEOUT_S", "3"),
                                       float, 0.1, 60),
     }

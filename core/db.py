@@ -109,3 +109,7 @@ def is_unique_violation(exc: Exception) -> bool:
     (PostgreSQL's SQLSTATE 23505, SQLite's "UNIQUE constraint failed")."""
     orig = getattr(exc, "orig", exc)
     return getattr(orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(orig)
+
+
+# SQLite's writers queue in their process before its lock (imported for its listeners).
+from core import sqlite_gate  # noqa: E402, F401

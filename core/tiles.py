@@ -22,7 +22,7 @@ MAX_AGE_S = 86400
 BACKGROUND = (244, 241, 234)
 GRID = (230, 226, 216)
 STREET = (255, 255, 255)
-STREET_EDGE = (214, 208, 196)
+STREET_EDGE = (208, 201, 188)
 MAJOR = (250, 226, 170)
 TEXT = (150, 144, 132)
 
@@ -47,10 +47,10 @@ def render_tile(z: int, x: int, y: int) -> bytes:
         draw.line([(pos, 0), (pos, TILE_PX)], fill=GRID)
         draw.line([(0, pos), (TILE_PX, pos)], fill=GRID)
     if z >= 12:
-        # A city grid of streets about 150 m apart, drawn wider as the map comes closer.
+        # A city grid of streets about 150 m apart (150 px at zoom 17), drawn wider as the map comes closer.
         scale = 2.0 ** (z - 17)
-        spacing = max(32, round(300 * scale))
-        half = max(1, min(10, round(6 * scale)))
+        spacing = max(32, round(150 * scale))
+        half = max(1, min(9, round(4 * scale)))
         for pos, major in _streets(x * TILE_PX, spacing, spacing // 3):
             w = half + 2 if major else half
             draw.rectangle([(pos - w - 1, 0), (pos + w + 1, TILE_PX)], fill=STREET_EDGE)

@@ -67,7 +67,10 @@ def _rolled_back(session: Session, previous_transaction: SessionTransaction) -> 
 
 def commit_request(response):
     """after_request: what the view returned is durable before it is sent."""
-    db.session.commit()
+    # A request that never touched the database (health checks, most redirects, static-like
+    # answers) has no session to commit: making one only to commit nothing cost ~0.4 ms.
+    if db.session.registry.has() and db.session().in_transaction():
+        db.session.commit()
     return response
 
 

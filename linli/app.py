@@ -33,9 +33,11 @@ CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script
        "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
 
 
-def content_security_policy(tiles_url: str, subdomains: str) -> str:
+def content_security_policy(tiles_url: str, subdomains: str, labels_url: str = "") -> str:
     """The site's CSP, with the map tiles' origins in img-src when they are served from elsewhere."""
     origins = tile_origins(tiles_url, subdomains)
+    if labels_url:
+        origins += tuple(o for o in tile_origins(labels_url, subdomains) if o not in origins)
     if not origins:
         return CSP
     return CSP.replace("img-src 'self' data: blob:", "img-src 'self' data: blob: " + " ".join(origins), 1)
@@ -120,6 +122,8 @@ def register_blueprints(app: Flask) -> None:
     from merchant.views import web as merchant_web
     from services.api import blp as services_api
     from services.catalogue_views import web as catalogue_web
+    from services.geocode_api import blp as geocode_api
+    from services.geocode_api import init_geocoding
     from services.keys_views import web as keys_web
     from services.map_api import blp as map_api
     from services.notifications import subscribe as notifications_subscribe
@@ -132,8 +136,10 @@ def register_blueprints(app: Flask) -> None:
     from wallet.views import web as wallet_web
 
     api = app.extensions["linli_api"]
-    for blueprint in (auth_api, merchant_api, till_api, wallet_api, fences_api, airdrop_api, services_api, map_api):
+    for blueprint in (auth_api, merchant_api, till_api, wallet_api, fences_api, airdrop_api, services_api,
+                      geocode_api, map_api):
         api.register_blueprint(blueprint)
+    init_geocoding(app)
     app.register_blueprint(feeds)
     init_feed(app)
     # Listeners are connected once per process (blinker signals are module-level).
@@ -154,7 +160,8 @@ def register_blueprints(app: Flask) -> None:
 
 def register_hooks(app: Flask) -> None:
     headers = dict(SECURITY_HEADERS)
-    csp = content_security_policy(app.config["TILES_URL"], app.config["TILES_SUBDOMAINS"])
+    csp = content_security_policy(app.config["TILES_URL"], app.config["TILES_SUBDOMAINS"],
+                                  app.config["TILES_LABELS_URL"])
     if app.config["HSTS_MAX_AGE_S"]:
         # Only where the site is served over HTTPS (production's secure cookies): browsers then refuse
         # plain HTTP to it, so a network attacker cannot strip TLS from the next visit.

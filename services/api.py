@@ -31,6 +31,8 @@ class NearbyQuery(StrictSchema):
 class NearbyItem(StrictSchema):
     ref = fields.String()
     description = fields.String()
+    lat = fields.Float(metadata={"description": "WGS-84, as on its public page's map"})
+    lon = fields.Float()
     distance_m = Integer()
     supporters = Integer()
     created_at = fields.AwareDateTime()

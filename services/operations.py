@@ -208,7 +208,8 @@ def nearby_open(category_id: int, lat: float, lon: float, *, radius_m: float = r
     for row in rows:
         distance = haversine_m(lat, lon, row.lat, row.lon)
         if distance <= radius_m:
-            found.append({"ref": row.ref, "description": row.description[:140], "distance_m": round(distance),
+            found.append({"ref": row.ref, "description": row.description[:140], "lat": row.lat, "lon": row.lon,
+                          "distance_m": round(distance),
                           "supporters": row.supporters, "created_at": row.created_at, "status": row.status.value})
     return sorted(found, key=lambda f: f["distance_m"])[:limit]
 

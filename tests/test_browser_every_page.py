@@ -92,7 +92,8 @@ LAYOUT_PROBLEMS = r"""
                         `without aria-label and tabindex="0"`);
         }
         reported.add(el);
-      } else if (ox === "hidden" || ox === "clip") {
+      } else if ((ox === "hidden" || ox === "clip") && !el.classList.contains("leaflet-container")) {
+        // (A map is a window onto a world larger than itself: its panes are clipped by design.)
         problems.push(`${describe(el)} cuts off its content (${el.scrollWidth}px in ${el.clientWidth}px)`);
         reported.add(el);
       }

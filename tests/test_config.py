@@ -87,6 +87,7 @@ def test_amap_tiles_in_gcj02_with_numbered_subdomains(tmp_path):
     ({"LINLI_TILES_URL": "https://tile.example.org/{z}/{x}.png"}, "{y}"),
     ({"LINLI_TILES_URL": "https://{s}.tile.example.org/{z}/{x}/{y}.png"}, "SUBDOMAINS"),
     ({"LINLI_TILES_CRS": "bd09"}, "LINLI_TILES_CRS"),
+    ({"LINLI_TILES_LABELS_URL": "https://labels.example.org/{z}/{x}.png"}, "LINLI_TILES_LABELS_URL"),
     ({"LINLI_TILES_MAX_ZOOM": "30"}, "between"),
     ({"LINLI_TILES_MAX_ZOOM": "high"}, "number"),
     ({"LINLI_GEOCODER": "amap"}, "no geocoder"),

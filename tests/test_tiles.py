@@ -43,5 +43,8 @@ def test_remote_tiles_have_no_local_route_and_their_origins_are_in_img_src(monke
     assert "script-src 'self'" in csp
 
 
-def test_local_tiles_need_nothing_beyond_self():
+def test_local_tiles_need_nothing_beyond_self_and_a_labels_layer_adds_its_origins():
     assert "img-src 'self' data: blob:;" in content_security_policy("local", "")
+    tianditu = "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=k"
+    csp = content_security_policy(tianditu.replace("{layer}", "vec"), "01", tianditu.replace("{layer}", "cva"))
+    assert "img-src 'self' data: blob: https://t0.tianditu.gov.cn https://t1.tianditu.gov.cn;" in csp

@@ -6,6 +6,8 @@
 // `defer`, and calls:
 //
 //   var map = LinliMap.create(document.getElementById("report-map"));   // also element.linliMap
+//   LinliMap.create(el, {dragging: false, zoomControl: false, keyboard: false, scrollWheelZoom: false})
+//   gives a still mini-map (the track page); mark its element aria-hidden and say the place in text.
 //
 // Positions given to and returned by this API are WGS-84 [lat, lon] arrays, always: the server
 // never sees anything else. When the tiles draw in GCJ-02 (LINLI_TILES_CRS=gcj02: AMap, Tencent)
@@ -27,7 +29,7 @@
 //   pin.position()                WGS-84 [lat, lon]
 //   pin.set([lat, lon], {pan})    moves it (no onMove when {silent: true})
 //   pin.step(northM, eastM)       moves it by metres, as the arrow keys do
-//   pin.marker, pin.element       the L.Marker and its focusable element
+//   pin.marker, pin.element       the L.Marker and its focusable element (map.pins lists the pins)
 //   The pin is a focusable button: arrows move it 2 m (Shift: 10 m), Space or Enter puts it at the
 //   map's centre; it says where it went in the status line, debounced. Drag it with a finger/mouse.
 //
@@ -71,6 +73,7 @@
     this.texts = data.texts ? JSON.parse(data.texts) : {};
     this.status = document.getElementById(data.status || "") || null;
     this.notice = document.getElementById(data.notice || "") || null;
+    this.pins = [];
     var maxZoom = parseInt(data.tilesMaxZoom || "19", 10);
     var center = [parseFloat(data.centerLat), parseFloat(data.centerLon)];
     var zoom = parseInt(data.zoom || "17", 10);
@@ -96,6 +99,7 @@
     this.tiles = L.tileLayer(data.tilesUrl, tileOptions);
     this._watchTiles();
     this.tiles.addTo(this.leaflet);
+    if (data.tilesLabelsUrl) L.tileLayer(data.tilesLabelsUrl, tileOptions).addTo(this.leaflet);  // names over the tiles
     this.leaflet.setView(this.toDisplay(center), zoom);
     // Leaflet names its container nothing: a landmark with the page's label and its instructions.
     element.setAttribute("role", "region");
@@ -274,6 +278,7 @@
     });
 
     marker.addTo(this.leaflet);
+    this.pins.push(pin);
     return pin;
   };
 

@@ -1,5 +1,8 @@
-// The report form: "Use my location" fills the point, then open reports of the same kind within
-// about 50 m are offered for a "me too" instead of a duplicate. On the report form and the work
+// The report form: a map with a pin (static/js/map.js) opens at the phone's position (or the
+// community centre); dragging the pin, aiming with the cross, the arrow keys, "Use my location" or
+// a looked-up address all write the one WGS-84 position the form sends (hidden lat/lon). Open
+// reports of the same kind within about 50 m show as markers and in a list, each offering "me
+// too" instead of a duplicate. With a geocoder configured the address and the pin follow each other. On the report form and the work
 // order's close form, chosen photos show as thumbnails that can be taken out before sending.
 // Both forms work without this: a plain file input sends whatever was chosen.
 (function () {
@@ -70,9 +73,29 @@
   var status = document.getElementById("location-status");
   var nearby = document.getElementById("nearby");
   var list = document.getElementById("nearby-list");
+  var latInput = document.getElementById("lat");
+  var lonInput = document.getElementById("lon");
+  var address = document.getElementById("address");
+  // "Me too" is a signed-in resident's (the report page answers only residents; staff file for others).
+  var signedIn = box.dataset.canSupport === "yes";
+  var map = null, pin = null, markerLayer = null;
 
   function fill(template, values) {
     return template.replace(/\{(\w+)\}/g, function (_, key) { return values[key]; });
+  }
+
+  function debounce(fn, ms) {
+    var timer = null;
+    return function () {
+      var args = arguments;
+      clearTimeout(timer);
+      timer = setTimeout(function () { fn.apply(null, args); }, ms);
+    };
+  }
+
+  function getJson(url) {
+    return fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.json(); });
   }
 
   function supportForm(ref) {
@@ -91,6 +114,29 @@
     return form;
   }
 
+  function summary(item) {
+    return fill(texts.away, { metres: item.distance_m }) + " · " + item.description +
+      (item.supporters ? " · " + fill(item.supporters === 1 ? texts.supporter : texts.supporters, { n: item.supporters }) : "");
+  }
+
+  // A marker of a report nearby, tapped or pressed: its card under the map, with "me too".
+  function showCard(item) {
+    var card = document.getElementById("map-card");
+    var title = document.getElementById("map-card-title");
+    var link = document.createElement("a");
+    link.href = "/r/" + encodeURIComponent(item.ref);
+    link.textContent = item.ref;
+    link.setAttribute("aria-label", fill(texts.open_report, { ref: item.ref }));
+    title.innerHTML = "";
+    title.appendChild(link);
+    document.getElementById("map-card-text").textContent = summary(item);
+    var actions = document.getElementById("map-card-actions");
+    actions.innerHTML = "";
+    if (signedIn) actions.appendChild(supportForm(item.ref));
+    card.hidden = false;
+    card.focus();
+  }
+
   function showNearby(items) {
     list.innerHTML = "";
     items.forEach(function (item) {
@@ -100,38 +146,150 @@
       link.href = "/r/" + encodeURIComponent(item.ref);
       link.textContent = item.ref;
       text.appendChild(link);
-      text.appendChild(document.createTextNode(" · " + fill(texts.away, { metres: item.distance_m }) + " · " +
-        item.description + (item.supporters ? " · " + fill(item.supporters === 1 ? texts.supporter : texts.supporters, { n: item.supporters }) : "")));
+      text.appendChild(document.createTextNode(" · " + summary(item)));
       li.appendChild(text);
-      if (document.querySelector(".account-bar")) li.appendChild(supportForm(item.ref));
+      if (signedIn) li.appendChild(supportForm(item.ref));
       list.appendChild(li);
     });
     nearby.hidden = items.length === 0;
+    if (map) {
+      var placed = items.filter(function (item) { return item.lat !== undefined && item.lon !== undefined; });
+      markerLayer = map.markers(placed.map(function (item) {
+        return { lat: item.lat, lon: item.lon, label: fill(texts.marker, { ref: item.ref, text: item.description }),
+                 className: "map-marker--report", report: item };
+      }), { keyboard: true, layer: markerLayer, onActivate: function (item, marker) {
+        markerLayer.eachLayer(function (other) {
+          var el = other.getElement();
+          if (el) el.classList.toggle("is-selected", other === marker);
+        });
+        showCard(item.report);
+      } });
+    }
   }
 
   function lookNearby(lat, lon) {
     var url = box.dataset.nearbyUrl + "?category=" + encodeURIComponent(box.dataset.category) +
       "&lat=" + lat + "&lon=" + lon;
-    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-      .then(function (r) { return r.ok ? r.json() : { nearby: [] }; })
+    getJson(url)
       .then(function (body) { showNearby(body.nearby || []); })
       .catch(function () { /* the report can still be filed */ });
   }
+  var lookNearbySoon = debounce(lookNearby, 400);
 
-  document.getElementById("use-location").addEventListener("click", function () {
-    if (!("geolocation" in navigator)) { status.textContent = texts.failed; return; }
-    status.textContent = texts.locating;
-    navigator.geolocation.getCurrentPosition(function (position) {
-      var c = position.coords;
-      document.getElementById("lat").value = c.latitude.toFixed(6);
-      document.getElementById("lon").value = c.longitude.toFixed(6);
-      status.textContent = fill(texts.located, { metres: Math.max(1, Math.round(c.accuracy || 0)) });
-      lookNearby(c.latitude, c.longitude);
-    }, function (error) {
-      status.textContent = error.code === 1 ? texts.denied : texts.failed;
+  // The address follows the pin (a reverse lookup) only while the resident has not typed in it.
+  var addressTyped = !!address.value;
+  var reverseSoon = debounce(function (lat, lon) {
+    if (!box.dataset.reverseUrl || addressTyped) return;
+    getJson(box.dataset.reverseUrl + "?lat=" + lat + "&lon=" + lon)
+      .then(function (place) { if (place.label && !addressTyped) address.value = place.label; })
+      .catch(function () { /* the address stays as it is */ });
+  }, 800);
+
+  // The one place the form's position is written: WGS-84, 6 decimals (~0.1 m).
+  function setPosition(wgs, how) {
+    latInput.value = wgs[0].toFixed(6);
+    lonInput.value = wgs[1].toFixed(6);
+    lookNearbySoon(latInput.value, lonInput.value);
+    if (how !== "located" && how !== "address") reverseSoon(latInput.value, lonInput.value);
+  }
+
+  function located(c) {
+    var wgs = [c.latitude, c.longitude];
+    status.textContent = fill(texts.located, { metres: Math.max(1, Math.round(c.accuracy || 0)) });
+    if (pin) {
+      pin.set(wgs, { silent: true });
+      map.setView(wgs, 18);
+    }
+    setPosition(wgs, "located");
+    reverseSoon(latInput.value, lonInput.value);
+  }
+
+  function locate(quiet) {
+    if (!("geolocation" in navigator)) { if (!quiet) status.textContent = texts.failed; return; }
+    if (!quiet) status.textContent = texts.locating;
+    navigator.geolocation.getCurrentPosition(function (position) { located(position.coords); }, function (error) {
+      if (!quiet || error.code !== 1) status.textContent = error.code === 1 ? texts.denied : texts.failed;
+      else if (pin) status.textContent = texts.pin_unplaced;
     }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 0 });
-  });
+  }
 
-  var lat = document.getElementById("lat").value, lon = document.getElementById("lon").value;
+  document.getElementById("use-location").addEventListener("click", function () { locate(false); });
+
+  function startMap() {
+    var element = document.getElementById("report-map");
+    if (!element || !window.LinliMap || !window.L) return;
+    map = window.LinliMap.create(element);
+    var known = latInput.value && lonInput.value;
+    pin = map.pin({
+      position: known ? [parseFloat(latInput.value), parseFloat(lonInput.value)] : map.center(),
+      status: status, describedby: "report-map-help",
+      onMove: function (wgs, how) { setPosition(wgs, how); },
+    });
+    var actions = document.getElementById("map-actions");
+    var toggle = document.getElementById("crosshair-toggle");
+    var here = document.getElementById("pin-here");
+    actions.hidden = false;
+    toggle.addEventListener("click", function () {
+      var on = toggle.getAttribute("aria-pressed") !== "true";
+      toggle.setAttribute("aria-pressed", on ? "true" : "false");
+      map.crosshair(on);
+      here.hidden = !on;
+      if (on) map.setView(pin.position());
+    });
+    here.addEventListener("click", function () {
+      pin.set(map.center(), { pan: false });
+      status.textContent = fill(texts.pin_set, { position: pin.describe() });
+    });
+  }
+
+  function startAddressLookup() {
+    if (!box.dataset.geocodeUrl) return;  // no geocoder: the address is plain text
+    var results = document.getElementById("address-results");
+    var search = debounce(function (q) {
+      getJson(box.dataset.geocodeUrl + "?q=" + encodeURIComponent(q)).then(function (body) {
+        results.innerHTML = "";
+        (body.results || []).forEach(function (place) {
+          var li = document.createElement("li");
+          var button = document.createElement("button");
+          button.type = "button";
+          button.className = "link-button";
+          button.textContent = fill(texts.show_place, { place: place.label });
+          button.addEventListener("click", function () {
+            address.value = place.label;
+            results.hidden = true;
+            if (pin) { pin.set([place.lat, place.lon], { silent: true }); map.setView([place.lat, place.lon], 18); }
+            setPosition([place.lat, place.lon], "address");
+            status.textContent = fill(texts.pin_set, { position: pin ? pin.describe() : place.label });
+          });
+          li.appendChild(button);
+          results.appendChild(li);
+        });
+        if (!body.results || !body.results.length) {
+          var none = document.createElement("li");
+          none.className = "muted";
+          none.textContent = texts.no_places;
+          results.appendChild(none);
+        }
+        results.hidden = false;
+      }).catch(function () {
+        results.innerHTML = "";
+        var li = document.createElement("li");
+        li.className = "muted";
+        li.textContent = texts.lookup_failed;
+        results.appendChild(li);
+        results.hidden = false;
+      });
+    }, 700);
+    address.addEventListener("input", function () {
+      addressTyped = address.value.trim() !== "";
+      if (address.value.trim().length >= 4) search(address.value.trim()); else results.hidden = true;
+    });
+  }
+
+  startMap();
+  startAddressLookup();
+  var lat = latInput.value, lon = lonInput.value;
   if (lat && lon) lookNearby(lat, lon);
+  else if (box.dataset.locate === "open") locate(true);
+  else if (pin) status.textContent = texts.pin_unplaced;
 })();
