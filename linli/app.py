@@ -125,6 +125,7 @@ def register_blueprints(app: Flask) -> None:
     from services.geocode_api import blp as geocode_api
     from services.geocode_api import init_geocoding
     from services.keys_views import web as keys_web
+    from services.map_api import blp as map_api
     from services.notifications import subscribe as notifications_subscribe
     from services.open311 import web as open311_web
     from services.staff_views import public as ranking_public
@@ -136,7 +137,7 @@ def register_blueprints(app: Flask) -> None:
 
     api = app.extensions["linli_api"]
     for blueprint in (auth_api, merchant_api, till_api, wallet_api, fences_api, airdrop_api, services_api,
-                      geocode_api):
+                      geocode_api, map_api):
         api.register_blueprint(blueprint)
     init_geocoding(app)
     app.register_blueprint(feeds)

@@ -104,6 +104,11 @@ class ServiceRequest(db.Model):
         Index("ix_service_request_nearby", "category_id", "status", "lat"),
         # Open311 lists by date.
         Index("ix_service_request_created", "created_at"),
+        # The neighbourhood map (services.map_query): a box's reports grouped into cells, read from
+        # the index alone, with every column the map filters on.
+        Index("ix_service_request_map", "lat", "lon", "status", "closed_at", "resolution", "category_id", "id"),
+        # Each worker's map snapshot asks whether anything changed since (services.map_index).
+        Index("ix_service_request_updated", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

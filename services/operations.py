@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.orm import make_transient_to_detached
 
 from core.db import db, upsert
@@ -16,7 +16,7 @@ from core.identity.models import Department, Role, User
 from core.identity.rules import N_
 from core.problems import Conflict, Forbidden, NotFound, ValidationFailed
 from geofence.rules import haversine_m
-from services import photos, rules
+from services import map_rules, photos, rules
 from services.models import (
     OPEN,
     Category,
@@ -449,9 +449,20 @@ class QueuePage:
     total: int
 
 
+def near_keys(lat: float, lon: float) -> tuple:
+    """Nearest first from (lat, lon): the squared distance on the local plane (a degree of
+    longitude shortened by the cosine of the latitude), which orders like metres do across a
+    district; reports with only an address last, then the oldest first."""
+    r, k = ServiceRequest, map_rules.nearness_scale(lat)
+    distance = (r.lat - lat) * (r.lat - lat) + (r.lon - lon) * (r.lon - lon) * (k * k)
+    return ((case((r.lat.is_(None), 1), else_=0), False), (distance, False), (r.created_at, False), (r.id, False))
+
+
 def queue(department_id: int, now: datetime, *, limit: int, offset: int, status: str | None = None,
-          category_id: int | None = None, area_fence_id: int | None = None, overdue: bool = False) -> QueuePage:
-    """One page of the department's open work, in ServiceRequest.queue_keys, and how many there are.
+          category_id: int | None = None, area_fence_id: int | None = None, overdue: bool = False,
+          near: tuple[float, float] | None = None) -> QueuePage:
+    """One page of the department's open work, in ServiceRequest.queue_keys (or nearest first
+    from `near`, see near_keys), and how many there are.
 
     One statement: the order is found on narrow rows (ids and sort keys, read from the queue index
     alone) with the count beside it, and only the page's reports are joined whole.
@@ -459,7 +470,8 @@ def queue(department_id: int, now: datetime, *, limit: int, offset: int, status:
     (count, ids, rows) cost more than the work."""
     r = ServiceRequest
     where = _queue_filter(department_id, now, status, category_id, area_fence_id, overdue)
-    keys = [(key.label(f"k{n}"), descending) for n, (key, descending) in enumerate(r.queue_keys(now))]
+    order_keys = near_keys(*near) if near else r.queue_keys(now)
+    keys = [(key.label(f"k{n}"), descending) for n, (key, descending) in enumerate(order_keys)]
     ranked = (select(r.id.label("id"), *(key for key, _ in keys))
               .where(*where).order_by(*(key.desc() if descending else key for key, descending in keys))
               .limit(limit).offset(offset).subquery())

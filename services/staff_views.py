@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -18,6 +18,7 @@ from core.identity.access import roles_required
 from core.identity.models import Role, User
 from core.identity.rules import N_
 from core.periods import BadPeriod, period_dates, read_period
+from geofence.models import Fence
 from geofence.operations import active_fence_names
 from services import operations, rules, timeline
 from services.forms import CHANNELS, assisted_contact, photo_bytes, report_from_form
@@ -47,9 +48,11 @@ def queue():
     area_id = args.get("area", type=int)
     overdue = args.get("overdue") == "1"
     page = min(max(args.get("page", 1, type=int), 1), 10_000)
+    near, near_from = _near(args, area_id) if args.get("sort") == "near" else (None, None)
     now = utcnow()
     found = operations.queue(current_user.department_id, now, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
-                             status=status, category_id=category_id, area_fence_id=area_id, overdue=overdue)
+                             status=status, category_id=category_id, area_fence_id=area_id, overdue=overdue,
+                             near=near)
     reports, total = found.reports, found.total
     categories = dict(db.session.execute(select(Category.id, Category.name)
                                          .where(Category.department_id == current_user.department_id)).all())
@@ -58,8 +61,33 @@ def queue():
                                         .where(User.department_id == current_user.department_id)).all())
     return render_template("services/queue.html", reports=reports, categories=categories, areas=areas,
                            assignees=assignees, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)),
-                           filters={"status": status, "category": category_id, "area": area_id, "overdue": overdue},
-                           args={k: v for k, v in request.args.items() if k != "page"}, now=now)
+                           filters={"status": status, "category": category_id, "area": area_id, "overdue": overdue,
+                                    "near": near},
+                           args={k: v for k, v in request.args.items() if k != "page"}, now=now,
+                           near_from=near_from, markers=_markers(reports, categories))
+
+
+def _near(args, area_id: int | None) -> tuple[tuple[float, float] | None, str | None]:
+    """Where "nearest first" counts from, and whose place that is: the position the page's script
+    put in the form ("you"), else (no JavaScript, no position) the centre of the chosen area, else
+    of the first area, else the district's map centre ("area")."""
+    lat, lon = args.get("lat", type=float), args.get("lon", type=float)
+    if lat is not None and lon is not None and -90 <= lat <= 90 and -180 <= lon <= 180:
+        return (lat, lon), "you"
+    centres = {row.id: (row.center_lat, row.center_lon) for row in db.session.execute(
+        select(Fence.id, Fence.center_lat, Fence.center_lon)
+        .where(Fence.active.is_(True), Fence.center_lat.is_not(None)).order_by(Fence.name, Fence.id))}
+    if area_id in centres:
+        return centres[area_id], "area"
+    return next(iter(centres.values()), tuple(current_app.config["MAP_CENTRE"])), "area"
+
+
+def _markers(reports: list[ServiceRequest], categories: dict[int, str]) -> list[dict]:
+    """The page's work orders that have a position, for the map beside the list (the same query)."""
+    known = current_app.jinja_env.filters["known"]
+    return [{"ref": r.ref, "lat": round(r.lat, 6), "lon": round(r.lon, 6), "status": r.status.value,
+             "category": known(categories.get(r.category_id, "")),
+             "href": url_for("work.work_order", ref=r.ref)} for r in reports if r.lat is not None]
 
 
 def _actions(report: ServiceRequest) -> rules.WorkOrderActions:

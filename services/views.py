@@ -15,7 +15,7 @@ from core.forms import attempt, first_message
 from core.identity.access import roles_required
 from core.identity.models import Role
 from core.ratelimit import account_or_address, rate_limit
-from services import operations, rules, timeline
+from services import map_query, map_rules, operations, rules, timeline
 from services.api import report_limit
 from services.forms import report_from_form
 from services.models import Category, Notification, Photo, ServiceRequest, Supporter, Verdict
@@ -180,3 +180,25 @@ def overdue_work():
             return 0
         return operations.overdue_count(current_user.department_id, utcnow())
     return {"overdue_work": count}
+
+
+MAP_PAGE_SIZE = 20
+
+
+@web.get("/map")
+def neighbourhood_map():
+    """Open and recently fixed reports on a map, and under it the same reports as a list: the
+    list is the page without JavaScript, and the keyboard's and screen reader's way to them."""
+    args = request.args
+    status = args.get("status") if args.get("status") in map_rules.STATUSES else "all"
+    categories = db.session.execute(select(Category.id, Category.code, Category.name)
+                                    .order_by(Category.active.desc(), Category.name)).all()
+    chosen = next((c for c in categories if c.code == args.get("category")), None)
+    page = min(max(args.get("page", 1, type=int), 1), 10_000)
+    found = map_query.listing(now=utcnow(), status=status, category_id=chosen.id if chosen else None,
+                              limit=MAP_PAGE_SIZE, offset=(page - 1) * MAP_PAGE_SIZE)
+    return render_template("services/map.html", rows=found.rows, total=found.total, page=page,
+                           pages=max(1, -(-found.total // MAP_PAGE_SIZE)), status=status,
+                           category=chosen.code if chosen else "", categories=categories,
+                           names={c.id: c.name for c in categories}, fixed_days=map_rules.FIXED_DAYS,
+                           args={k: v for k, v in args.items() if k != "page"})
