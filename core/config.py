@@ -261,6 +261,7 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict:
         "AIRDROP_TOP_N": int(environ.get("LINLI_AIRDROP_TOP_N", "3")),
         "CAMPAIGN_SNAPSHOT_S": float(environ.get("LINLI_CAMPAIGN_SNAPSHOT_S", "1")),
         "FENCE_INDEX_CHECK_S": float(environ.get("LINLI_FENCE_INDEX_CHECK_S", "1")),
+        "MAP_INDEX_CHECK_S": float(environ.get("LINLI_MAP_INDEX_CHECK_S", "2")),
         "IDENTITY_CACHE_TTL_S": float(environ.get("LINLI_IDENTITY_CACHE_TTL_S", "15")),
         "LOGIN_RATE_LIMIT": environ.get("LINLI_LOGIN_RATE_LIMIT", "10 per minute"),
         # Failed sign-ins per account from all addresses together: keep it a few times the per-address

@@ -176,7 +176,7 @@ def current() -> Snapshot | None:
         _build_in_background(holder)
         return None
     now = time.monotonic()
-    if now - holder.checked_at >= current_app.config.get("MAP_INDEX_CHECK_S", 2.0):
+    if now - holder.checked_at >= current_app.config["MAP_INDEX_CHECK_S"]:
         holder.checked_at = now
         if now - snapshot.built_at > MAX_AGE_S or _stamp(snapshot.stamp[0]) != snapshot.stamp:
             _build_in_background(holder)
