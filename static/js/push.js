@@ -9,6 +9,8 @@
   var button = document.getElementById("push-subscribe-button");
   var status = document.getElementById("push-status");
   box.hidden = false;
+  var needsJs = document.getElementById("push-needs-js");
+  if (needsJs) needsJs.hidden = true;
 
   function say(text) { status.textContent = text; }
 
