@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import force_locale, format_time, gettext
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 
 from core.db import db
 from core.identity.models import Merchant, User
@@ -134,12 +135,8 @@ def decide(user_id: int, *, kind: str, key: str, payload: dict, now: datetime,
     try:
         with db.session.begin_nested():  # the unique key decides between two runs at once
             db.session.add(row)
-    except Exception as exc:  # IntegrityError: another run decided it first
-        from sqlalchemy.exc import IntegrityError
-
-        if isinstance(exc, IntegrityError):
-            return None
-        raise
+    except IntegrityError:  # another run decided it first
+        return None
     return row if outcome == rules.SEND else None
 
 

@@ -12,8 +12,10 @@ from core.db import db
 from core.identity.access import roles_required
 from core.identity.models import Merchant, Role
 from core.problems import NotFound
+from core.redirects import same_site_path
 from geofence.models import Fence
 from reminders import operations, rules
+from reminders.models import ShopFollow
 
 web = Blueprint("reminders", __name__, url_prefix="/settings")
 resident = roles_required(Role.RESIDENT)
@@ -59,6 +61,25 @@ def save():
     operations.set_follows(current_user.id, merchant_ids=_ids("shop"), fence_ids=_ids("fence"))
     flash(_("Your notification settings are saved."))
     return redirect(url_for("reminders.settings"))
+
+
+@web.app_template_global("follows_shop")
+def follows_shop(merchant_id: int) -> bool:
+    if not current_user.is_authenticated or current_user.role is not Role.RESIDENT:
+        return False
+    return db.session.get(ShopFollow, (current_user.id, merchant_id)) is not None
+
+
+@web.post("/notifications/shops/<int:merchant_id>")
+@resident
+def follow_shop(merchant_id: int):
+    """The coupon page's "Follow this shop" button (a form: works without JavaScript)."""
+    try:
+        operations.follow_shop(current_user.id, merchant_id, follow=request.form.get("follow") != "off")
+    except NotFound:
+        db.session.rollback()
+        return _page(status=404)
+    return redirect(same_site_path(request.form.get("next")) or url_for("reminders.settings"))
 
 
 @web.post("/notifications/devices/<int:subscription_id>/remove")

@@ -67,3 +67,23 @@ def test_a_coupon_expiring_tomorrow_is_pushed_once_in_chinese(app, shop, push_se
     assert len(push_service["received"]) == 1
     message = browser.decrypt(push_service["received"][0]["body"])
     assert message["lang"] == "zh" and message["body"].endswith("优惠券明天到期。")
+
+
+def test_following_the_shop_from_its_coupon_page_without_javascript(app, shop):
+    made = shop()
+    resident = login(app, made["resident"])
+    coupon_id = made["coupons"][0][0]
+    page = resident.get(f"/wallet/coupons/{coupon_id}").get_data(as_text=True)
+    assert 'aria-pressed="false">Follow this shop</button>' in page
+    followed = resident.post(f"/settings/notifications/shops/{made['merchant_id']}",
+                             data={"follow": "on", "next": f"/wallet/coupons/{coupon_id}"})
+    assert followed.status_code == 302 and followed.headers["Location"].endswith(f"/wallet/coupons/{coupon_id}")
+    page = resident.get(f"/wallet/coupons/{coupon_id}").get_data(as_text=True)
+    assert 'aria-pressed="true">Following this shop</button>' in page
+    settings = resident.get("/settings/notifications").get_data(as_text=True)
+    assert f'name="shop" value="{made["merchant_id"]}" checked' in settings
+    away = resident.post(f"/settings/notifications/shops/{made['merchant_id']}",
+                         data={"follow": "off", "next": "https://evil.example/"})
+    assert away.headers["Location"].endswith("/settings/notifications")  # same-site paths only
+    assert ">Follow this shop</button>" in resident.get(f"/wallet/coupons/{coupon_id}").get_data(as_text=True)
+    assert resident.post("/settings/notifications/shops/999999", data={"follow": "on"}).status_code == 404
