@@ -177,3 +177,36 @@ def test_subscription_api_refuses_bad_input_and_strangers(app, signed_in, client
     assert client.post("/api/push/subscriptions", json={}).status_code == 401
     assert resident.delete("/api/push/subscriptions", json={"endpoint": "https://push.example/none"}).status_code == 404
     assert resident.put("/api/push/follows/shops/999999").status_code == 404
+
+
+def test_a_failing_push_service_is_retried_without_resending_to_devices_already_reached(
+        app, make_user, make_merchant, make_fence, make_campaign, push_service):
+    from reminders.jobs import deliver_push
+
+    with app.app_context():
+        fence = make_fence()
+        shop = make_merchant()
+        make_campaign(merchant_id=shop.id, fences=[fence.id], airdrop_windows=DAILY)
+        li = make_user(Role.RESIDENT)
+        db.session.commit()
+        shop_id, identifier = shop.id, li.identifier
+    phone, tablet = Browser(f"{push_service['url']}/push/phone"), Browser(f"{push_service['url']}/push/tablet")
+    client = login(app, identifier)
+    for browser in (phone, tablet):
+        client.post("/api/push/subscriptions", json=browser.subscription())
+    client.put(f"/api/push/follows/shops/{shop_id}")
+    push_service["statuses"]["/push/tablet"] = 503  # the tablet's push service is down
+    [decision_id] = run_minute(app, evening())
+    with app.app_context():
+        decision = db.session.get(PushDecision, decision_id)
+        assert decision.delivered_at is None and len(decision.delivered_to) == 1
+        assert count(app, PushSubscription) == 2  # a 503 is no reason to forget a device
+    # The retry (Huey runs it again after its delay; here, at once) reaches only the tablet.
+    del push_service["statuses"]["/push/tablet"]
+    with app.app_context():
+        deliver_push.call_local(decision_id)
+    paths = [r["path"] for r in push_service["received"]]
+    assert paths.count("/push/phone") == 1 and paths.count("/push/tablet") == 2
+    with app.app_context():
+        assert db.session.get(PushDecision, decision_id).delivered_at is not None
+    assert deliver_push.retries == 6 and deliver_push.retry_delay == 30  # then 60, 120 ... s (backoff 2)
