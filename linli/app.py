@@ -100,6 +100,7 @@ def register_blueprints(app: Flask) -> None:
     import core.idempotency  # noqa: F401
     import geofence.models  # noqa: F401
     import merchant.models  # noqa: F401
+    import reminders.models  # noqa: F401
     import services.models  # noqa: F401
     from airdrop.api import blp as airdrop_api
     from airdrop.api import feeds
@@ -120,6 +121,10 @@ def register_blueprints(app: Flask) -> None:
     from merchant.till_api import blp as till_api
     from merchant.till_views import web as till_web
     from merchant.views import web as merchant_web
+    from reminders.api import blp as push_api
+    from reminders.jobs import init_reminders
+    from reminders.jobs import subscribe as reminders_subscribe
+    from reminders.views import web as reminders_web
     from services.api import blp as services_api
     from services.catalogue_views import web as catalogue_web
     from services.geocode_api import blp as geocode_api
@@ -137,7 +142,7 @@ def register_blueprints(app: Flask) -> None:
 
     api = app.extensions["linli_api"]
     for blueprint in (auth_api, merchant_api, till_api, wallet_api, fences_api, airdrop_api, services_api,
-                      geocode_api, map_api):
+                      geocode_api, map_api, push_api):
         api.register_blueprint(blueprint)
     init_geocoding(app)
     app.register_blueprint(feeds)
@@ -146,6 +151,8 @@ def register_blueprints(app: Flask) -> None:
     feed_subscribe()
     live_subscribe()
     notifications_subscribe()
+    reminders_subscribe()
+    init_reminders(app)
     app.register_blueprint(core_web)
     if app.config["TILES_URL"] == LOCAL_TILES:
         app.register_blueprint(tiles_web)  # /tiles/<z>/<x>/<y>.png: the demo's and the tests' own map
@@ -153,7 +160,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_web)
     app.register_blueprint(sign_in_code_web)  # /login/code: where an admin's one-time code is used
     for blueprint in (wallet_web, assisted_web, airdrop_web, geofence_web, merchant_web, till_web, open311_web,
-                      keys_web, reports_web, work_web, ranking_public, catalogue_web):
+                      keys_web, reports_web, work_web, ranking_public, catalogue_web, reminders_web):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
 
@@ -180,9 +187,11 @@ def register_hooks(app: Flask) -> None:
 def register_cli(app: Flask) -> None:
     from airdrop.last_fix import airdrop_cli
     from core.cli import accounts_cli, idempotency_cli
+    from core.jobs import jobs_cli
     from demo import demo_command
 
     app.cli.add_command(accounts_cli)
     app.cli.add_command(airdrop_cli)
     app.cli.add_command(idempotency_cli)
+    app.cli.add_command(jobs_cli)
     app.cli.add_command(demo_command)

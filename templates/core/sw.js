@@ -61,3 +61,22 @@ self.addEventListener("fetch", (event) => {
 self.addEventListener("message", (event) => {
   if (event.data === "signed-out") event.waitUntil(caches.delete(COUPONS));
 });
+
+// Web Push (reminders/): the server sends {title, body, lang, url, tag}, encrypted for this browser.
+self.addEventListener("push", (event) => {
+  let data = {};
+  try { data = event.data ? event.data.json() : {}; } catch (e) { data = { body: event.data && event.data.text() }; }
+  event.waitUntil(self.registration.showNotification(data.title || "Linli", {
+    body: data.body || "", lang: data.lang || "", tag: data.tag || undefined, data: { url: data.url || "/" },
+    icon: "/static/icons/icon-192.png"
+  }));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const url = new URL((event.notification.data && event.notification.data.url) || "/", self.location.origin).href;
+  event.waitUntil(self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
+    const open = windows.find((w) => w.url === url);
+    return open ? open.focus() : self.clients.openWindow(url);
+  }));
+});

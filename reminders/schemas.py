@@ -1,0 +1,40 @@
+"""Push subscriptions as browsers send them (PushSubscription.toJSON()), and follows."""
+
+from __future__ import annotations
+
+from marshmallow import fields
+
+from core.schemas import Id, Length, Regexp, StrictSchema
+
+_B64URL = Regexp(r"^[A-Za-z0-9_-]+=*$")
+
+
+class KeysIn(StrictSchema):
+    p256dh = fields.String(required=True, validate=[Length(min=80, max=200), _B64URL])
+    auth = fields.String(required=True, validate=[Length(min=16, max=100), _B64URL])
+
+
+class SubscriptionIn(StrictSchema):
+    endpoint = fields.Url(required=True, schemes={"https", "http"}, require_tld=False, validate=Length(max=2000))
+    keys = fields.Nested(KeysIn, required=True)
+    expirationTime = fields.Raw(allow_none=True, load_default=None)  # noqa: N815 - the browser's name
+
+
+class EndpointIn(StrictSchema):
+    endpoint = fields.String(required=True, validate=Length(min=1, max=2000))
+
+
+class SubscriptionOut(StrictSchema):
+    id = Id()
+    device = fields.String()
+    created_at = fields.AwareDateTime()
+    last_used_at = fields.AwareDateTime(allow_none=True)
+
+
+class KeyOut(StrictSchema):
+    public_key = fields.String(metadata={"description": "the VAPID applicationServerKey, base64url"})
+
+
+class FollowOut(StrictSchema):
+    merchant_id = Id()
+    following = fields.Boolean()
