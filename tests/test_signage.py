@@ -145,3 +145,21 @@ def test_the_screen_fits_alternates_and_survives_a_network_cut(chromium, app, ma
         page.clock.fast_forward(61_000)
         expect(notice).to_be_hidden()
         context.close()
+
+
+def test_the_board_keeps_open_windows_now_and_today_or_tomorrow_next():
+    from airdrop.signage import NEXT_ROWS, board
+
+    now = datetime(2026, 12, 1, 11, 0, tzinfo=UTC)  # 19:00 in Shanghai
+
+    def offer(id_, *periods):
+        return {"campaign_id": id_, "airdrops": [{"start": now + timedelta(hours=a), "end": now + timedelta(hours=b)}
+                                                 for a, b in periods]}
+
+    current, upcoming = board([offer(1, (-1, 2), (22, 25)), offer(2, (-3, 0)), offer(3, (-1, 1)),
+                               offer(4, (30, 31))], now=now, tz=SHANGHAI)
+    # Open now, soonest to close first; one that closed at this minute is gone; 30 h on is the day after tomorrow.
+    assert [r["offer"]["campaign_id"] for r in current] == [3, 1]
+    assert [(r["offer"]["campaign_id"], r["start"].hour) for r in upcoming] == [(1, 17)]
+    many = [offer(i, (i, i + 1)) for i in range(1, 12)]
+    assert len(board(many, now=now, tz=SHANGHAI)[1]) == NEXT_ROWS
