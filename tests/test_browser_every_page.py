@@ -46,7 +46,8 @@ VARIANTS = [("en", False), ("en", True), ("zh", False), ("zh", True)]
 NOT_PAGES = {
     "static": "files", "core.service_worker": "script",
     "core.manifest": "manifest", "core.healthz": "probe", "core.readyz": "probe",
-    "feeds.airdrops_ical": "calendar feed", "reports.photo": "image",
+    "feeds.airdrops_ical": "calendar feed", "airdrop_pages.signage": "a screen, not a phone page",
+    "reports.photo": "image",
     "till_pages.feed": "event stream (never ends)", "till_pages.statement_csv": "download",
     "wallet_pages.usable_fragment": "fragment the wallet page fetches",
     "core.api_docs": "Swagger UI for developers (under /api/, in English)",

@@ -1,0 +1,88 @@
+// Signage (templates/airdrop/signage.html): alternates English and Chinese every 10 s, polls the board
+// every 60 s with If-None-Match, keeps the last board in localStorage, and moves rows from NEXT to NOW
+// (and off the screen) as time passes, offline too, saying since when it is offline.
+(function () {
+  "use strict";
+  var body = document.body;
+  var boardUrl = body.dataset.boardUrl;
+  var holder = document.getElementById("signage-board");
+  var notice = document.getElementById("signage-offline");
+  var clock = document.getElementById("signage-clock");
+  var tz = document.documentElement.dataset.timezone;
+  var key = "linli-signage:" + boardUrl;
+  var LANGS = [["en", "en"], ["zh", "zh-Hans"]];
+  var langIndex = 0;
+  var offlineSince = null;
+  var etag = null;
+
+  function hhmm(date) {
+    return new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: tz })
+      .format(date);
+  }
+
+  function load() {
+    try { return JSON.parse(localStorage.getItem(key)); } catch (e) { return null; }
+  }
+
+  function save(html) {
+    try { localStorage.setItem(key, JSON.stringify({ html: html, etag: etag })); } catch (e) { /* full: keep on screen */ }
+  }
+
+  function recompute() {
+    var now = Date.now();
+    var nowList = holder.querySelector('.signage-rows[data-part="now"]');
+    var nextList = holder.querySelector('.signage-rows[data-part="next"]');
+    if (!nowList || !nextList) return;
+    holder.querySelectorAll(".signage-row").forEach(function (row) {
+      var start = Date.parse(row.dataset.start), end = Date.parse(row.dataset.end);
+      if (end <= now) row.remove();
+      else if (start <= now && row.parentNode === nextList) nowList.appendChild(row);
+    });
+    [nowList, nextList].forEach(function (list) {
+      list.parentNode.querySelector(".signage-none").hidden = list.children.length > 0;
+    });
+    clock.textContent = hhmm(new Date());
+  }
+
+  function showOffline() {
+    if (offlineSince === null) offlineSince = new Date();
+    notice.querySelectorAll("[data-template]").forEach(function (span) {
+      span.textContent = span.dataset.template.replace("{time}", hhmm(offlineSince));
+    });
+    notice.hidden = false;
+  }
+
+  function refresh() {
+    var headers = etag ? { "If-None-Match": etag } : {};
+    return fetch(boardUrl, { headers: headers, cache: "no-store" }).then(function (response) {
+      if (response.status === 304) return null;
+      if (!response.ok) throw new Error(String(response.status));
+      etag = response.headers.get("ETag");
+      return response.text();
+    }).then(function (html) {
+      if (html !== null) { holder.innerHTML = html; save(html); }
+      offlineSince = null;
+      notice.hidden = true;
+      recompute();
+    }).catch(function () {
+      showOffline();
+      recompute();
+    });
+  }
+
+  function swapLanguage() {
+    langIndex = (langIndex + 1) % LANGS.length;
+    body.dataset.lang = LANGS[langIndex][0];
+    document.documentElement.lang = LANGS[langIndex][1];
+  }
+
+  var stored = load();
+  if (stored && navigator.onLine === false) { holder.innerHTML = stored.html; etag = stored.etag; showOffline(); }
+  else save(holder.innerHTML);
+  recompute();
+  setInterval(swapLanguage, 10000);
+  setInterval(refresh, 60000);
+  setInterval(recompute, 15000);
+  window.addEventListener("online", refresh);
+  window.addEventListener("offline", refresh);
+}());
