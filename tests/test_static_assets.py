@@ -100,3 +100,13 @@ def test_an_edited_file_with_an_old_manifest_is_not_served_under_the_old_hash(tm
     assert manifest_is_current(tmp_path)
     os.utime(source, (built + 10, built + 10))
     assert not manifest_is_current(tmp_path)
+
+
+def test_no_half_merged_file_is_shipped():
+    # A conflict marker in a stylesheet silently drops the rules after it on every phone.
+    marker = re.compile(r"^(<{7}|={7}|>{7})( |$)", re.MULTILINE)
+    shipped = [*STATIC.rglob("*.css"), *STATIC.rglob("*.js"), *(PROJECT_ROOT / "templates").rglob("*")]
+    generated = re.compile(r"-[0-9a-f]{32}\.|/vendor/")
+    bad = [str(path) for path in shipped
+           if path.is_file() and not generated.search(str(path)) and marker.search(path.read_text("utf-8"))]
+    assert bad == []
