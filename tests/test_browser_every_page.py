@@ -48,6 +48,7 @@ NOT_PAGES = {
     "core.manifest": "manifest", "core.healthz": "probe", "core.readyz": "probe",
     "feeds.airdrops_ical": "calendar feed", "reports.photo": "image",
     "till_pages.feed": "event stream (never ends)", "till_pages.statement_csv": "download",
+    "wallet_pages.coupon_live": "event stream (never ends)",
     "wallet_pages.usable_fragment": "fragment the wallet page fetches",
     "core.api_docs": "Swagger UI for developers (under /api/, in English)",
     "tiles.tile": "image (the local map tiles)",
