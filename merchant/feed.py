@@ -15,7 +15,7 @@ import threading
 import time
 from collections import defaultdict
 
-from flask import current_app
+from flask import Response, current_app
 
 from core.tx import after_commit
 from merchant.signals import (
@@ -125,6 +125,22 @@ class RedisBroker(LocalBroker):
                 backoff = min(backoff * 2, 10)
 
 
+def sse_response(subscription: Subscription, event: str, keepalive_s: float):
+    """A Server-Sent Events response of what arrives on `subscription`, a comment every `keepalive_s`.
+    The stream may stay open for hours: the caller has let go of its database connection."""
+    def stream():
+        try:
+            yield "retry: 3000\n\n"
+            while True:
+                message = subscription.get(timeout=keepalive_s)
+                yield f"event: {event}\ndata: {message}\n\n" if message is not None else ": keepalive\n\n"
+        finally:
+            subscription.close()
+
+    return Response(stream(), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
 def merchant_channel(merchant_id: int) -> str:
     return f"merchant:{merchant_id}"
 
@@ -144,11 +160,36 @@ def _on_till_event(merchant_id: int, *, event: dict, **_):
     _publish_after_commit(merchant_id, event)
 
 
+def coupon_channel(coupon_id: int) -> str:
+    """The resident's open coupon page listens here (wallet's /wallet/coupons/<id>/live)."""
+    return f"coupon:{coupon_id}"
+
+
+def resident_event(event: dict) -> dict | None:
+    """What the coupon's owner may learn of a till event: used (when, how much saved) or back."""
+    if event["kind"] == "redeemed":
+        return {"kind": "used", "coupon_id": event["coupon_id"], "at": event["redeemed_at"],
+                "saved_cents": event["discount_cents"]}
+    if event["kind"] == "voided":
+        return {"kind": "back" if event["coupon_status"] == "usable" else "void", "coupon_id": event["coupon_id"],
+                "at": event["voided_at"]}
+    return None
+
+
+def _on_coupon_event(_merchant_id: int, *, event: dict, **_):
+    mine = resident_event(event)
+    if mine is not None:
+        broker = current_app.extensions["linli_feed"]
+        after_commit(lambda: broker.publish(coupon_channel(mine["coupon_id"]), mine))
+
+
 def subscribe() -> None:
     """Every path that changes what a dashboard shows reaches its streams through these."""
     coupon_claimed.connect(_on_claimed, weak=False)
     for signal in (coupon_redeemed, redemption_refused, redemption_voided, coupon_codes_locked):
         signal.connect(_on_till_event, weak=False)
+    for signal in (coupon_redeemed, redemption_voided):
+        signal.connect(_on_coupon_event, weak=False)
 
 
 def init_feed(app) -> None:

@@ -21,7 +21,7 @@ from core.problems import ValidationFailed
 from core.spreadsheet import text_cell
 from merchant import reports
 from merchant.api import merchant_staff
-from merchant.feed import merchant_channel
+from merchant.feed import merchant_channel, sse_response
 from merchant.redemption import VOID_WINDOW
 from merchant.stats import by_day
 from merchant.till_api import district_tz
@@ -109,16 +109,5 @@ def feed():
     subscription = broker.subscribe(merchant_channel(current_user.merchant_id))
     # The stream may stay open for hours: it must not hold a database connection meanwhile.
     db.session.remove()
-
-    def stream():
-        try:
-            yield "retry: 3000\n\n"
-            while True:
-                message = subscription.get(timeout=KEEPALIVE_S)
-                yield f"event: ledger\ndata: {message}\n\n" if message is not None else ": keepalive\n\n"
-        finally:
-            subscription.close()
-
-    return Response(stream(), mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return sse_response(subscription, "ledger", KEEPALIVE_S)
 

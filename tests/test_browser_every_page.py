@@ -49,6 +49,7 @@ NOT_PAGES = {
     "feeds.airdrops_ical": "calendar feed", "airdrop_pages.signage": "a screen, not a phone page",
     "reports.photo": "image",
     "till_pages.feed": "event stream (never ends)", "till_pages.statement_csv": "download",
+    "wallet_pages.coupon_live": "event stream (never ends)",
     "wallet_pages.usable_fragment": "fragment the wallet page fetches",
     "core.api_docs": "Swagger UI for developers (under /api/, in English)",
     "tiles.tile": "image (the local map tiles)",

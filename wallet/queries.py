@@ -16,7 +16,7 @@ from core.identity.models import Merchant
 from core.pagination import Counted
 from core.problems import NotFound
 from geofence.models import Fence
-from merchant.models import Campaign, WalletCoupon
+from merchant.models import Campaign, EntryKind, LedgerEntry, WalletCoupon
 from merchant.rules import display_status
 from merchant.texts import given_texts
 from wallet.rules import USABLE, on_shelf
@@ -115,6 +115,13 @@ def my_coupon(resident_id: int, coupon_id: int, now: datetime) -> dict:
     if row is None:
         raise NotFound("No such coupon in your wallet.")
     return coupon_view(row, now)
+
+
+def saved_cents(coupon_id: int) -> int | None:
+    """What the coupon's latest redemption took off the bill (its page says so once used)."""
+    return db.session.scalar(select(LedgerEntry.discount_cents).where(
+        LedgerEntry.coupon_id == coupon_id, LedgerEntry.kind == EntryKind.REDEEMED)
+        .order_by(LedgerEntry.id.desc()).limit(1))
 
 
 def coupon_key(resident_id: int, coupon_id: int, now: datetime) -> tuple[str, datetime]:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 
-from core.db import utcnow
+from core.db import db, utcnow
 from core.identity.access import roles_required
 from core.identity.models import Role
-from wallet.queries import coupon_view, my_coupon, shelf_page, shelf_query
+from merchant.feed import coupon_channel, sse_response
+from wallet.queries import coupon_view, my_coupon, saved_cents, shelf_page, shelf_query
 from wallet.rules import SHELF_LABELS, SHELVES
 
 web = Blueprint("wallet_pages", __name__)
 PAGE_SIZE = 30
+KEEPALIVE_S = 15
 MAX_PAGE = 10_000  # far beyond any wallet; keeps the offset within what the engines accept
 
 
@@ -51,4 +53,16 @@ def usable_fragment():
 @web.get("/wallet/coupons/<id:coupon_id>")
 @roles_required(Role.RESIDENT)
 def coupon(coupon_id: int):
-    return render_template("wallet/coupon.html", coupon=my_coupon(current_user.id, coupon_id, utcnow()))
+    view = my_coupon(current_user.id, coupon_id, utcnow())
+    saved = saved_cents(coupon_id) if view["shelf"] == "used" else None
+    return render_template("wallet/coupon.html", coupon=view, saved_cents=saved)
+
+
+@web.get("/wallet/coupons/<id:coupon_id>/live")
+@roles_required(Role.RESIDENT)
+def coupon_live(coupon_id: int):
+    """Server-Sent Events: this coupon used at the till, or given back by a void. Its owner only."""
+    my_coupon(current_user.id, coupon_id, utcnow())  # someone else's coupon: 404
+    subscription = current_app.extensions["linli_feed"].subscribe(coupon_channel(coupon_id))
+    db.session.remove()  # the page may stay open for long: no database connection meanwhile
+    return sse_response(subscription, "coupon", KEEPALIVE_S)

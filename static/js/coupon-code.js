@@ -2,6 +2,7 @@
 // so the QR (coupon id, 30-second step, RFC 6238 code) keeps changing without any network.
 import { renderSVG } from "../vendor/uqr/dist/index.mjs";
 import { HOTP, Secret } from "../vendor/otpauth/dist/otpauth.esm.min.js";
+import { yuan } from "./money.js";
 
 const STORE = "linli.keys";
 const box = document.getElementById("till-code");
@@ -143,6 +144,37 @@ function cashierView() {
   });
 }
 
+// The till talks back: the moment the cashier redeems this coupon (or voids that), the page says
+// so and the QR goes (or returns). Without this stream a reload shows the same, server-rendered.
+function fill(template, values) {
+  return template.replace(/\{(\w+)\}/g, (all, name) => (name in values ? values[name] : all));
+}
+
+function listen() {
+  if (!box || !window.EventSource || !box.dataset.liveUrl) return;
+  const state = document.getElementById("coupon-state");
+  const stamp = document.getElementById("used-stamp");
+  const source = new EventSource(box.dataset.liveUrl);
+  source.addEventListener("coupon", (message) => {
+    const event = JSON.parse(message.data);
+    if (event.kind === "used") {
+      const view = document.getElementById("cashier-view");
+      if (view && view.open) view.close();
+      box.hidden = true;
+      stamp.hidden = false;
+      state.textContent = fill(box.dataset.usedText, { time: window.Linli.when(event.at, "time"),
+        shop: box.dataset.shop, amount: yuan(event.saved_cents) });
+    } else if (event.kind === "back") {
+      box.hidden = false;
+      stamp.hidden = true;
+      state.textContent = box.dataset.backText;
+      fitAll();
+    } else if (event.kind === "void") {
+      window.location.reload();
+    }
+  });
+}
+
 async function start() {
   if (!box) return;
   let key;
@@ -159,4 +191,5 @@ async function start() {
   setInterval(() => draw(key), 1000);
 }
 
+listen();
 start();
