@@ -59,10 +59,13 @@ def init_assets(app: Flask) -> None:
     digest.init_app(app)
     static = Path(app.static_folder)
     if digest.manifests.get("static") and not manifest_is_current(static):
-        # An edited file with an old manifest would serve the old copy under the old hash: plain
-        # names (always the file on disk) until `flask assets build` runs again.
+        # An edited file with an old build would be served as its old hashed or compressed copy:
+        # plain names from Flask's own static route (always the file on disk) until
+        # `flask assets build` runs again.
         log.warning("static/%s is older than a static file: run `flask assets build`", MANIFEST)
         digest.manifests["static"] = {}
+        app.cli.add_command(assets_cli)
+        return
     app.wsgi_app = WhiteNoise(app.wsgi_app, root=str(static), prefix=app.static_url_path,
                               max_age=SHORT_MAX_AGE_S, autorefresh=app.debug,
                               immutable_file_test=is_hashed_url, add_headers_function=_headers)
