@@ -358,7 +358,7 @@ def _hostile_district(app, make_user, make_fence) -> dict:
 
 
 SKIP = {"static", "core.service_worker", "reports.photo", "tiles.tile",  # images: no text to escape
-        "till_pages.feed"}  # an endless event stream
+        "till_pages.feed", "wallet_pages.coupon_live"}  # endless event streams
 
 
 def _urls(app, seeded: dict) -> list[str]:
