@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import request
 from flask.views import MethodView
 from flask_login import current_user
+from flask_smorest import Page
 
 from core.db import utcnow
 from core.extensions import Blueprint
@@ -41,6 +42,7 @@ class Key(MethodView):
 class Subscriptions(MethodView):
     @resident
     @blp.response(200, SubscriptionOut(many=True))
+    @blp.paginate(Page)  # a resident's few devices: paged like every list of the API
     def get(self):
         """My devices that receive pushes"""
         return operations.devices(current_user.id)
