@@ -59,6 +59,7 @@ class Subscriptions(MethodView):
     @resident
     @blp.arguments(EndpointIn())
     @blp.response(204)
+    @blp.alt_response(404, description="No such device of yours")
     def delete(self, data):
         """Stop pushes to this device"""
         operations.unsubscribe(current_user.id, endpoint=data["endpoint"])
