@@ -9,14 +9,14 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from core.db import db, utcnow
-from core.forms import attempt, load_form
+from core.forms import attempt, attempt_with_status, load_form
 from core.identity import operations, signed_in
 from core.identity.access import roles_required
 from core.identity.api import identifier_key, login_account_limit, login_limit, start_session
 from core.identity.models import Department, Merchant, MerchantRole, Role, User
 from core.identity.rules import account_search, grouped_code, sign_in_code_key
 from core.identity.schemas import AccountEditForm, AccountForm, CodeSignInForm, DepartmentForm
-from core.problems import NotFound, Problem
+from core.problems import NotFound
 from core.ratelimit import failed, rate_limit
 
 web = Blueprint("admin", __name__, url_prefix="/admin")
@@ -102,20 +102,6 @@ def _ended(closed: list[str]) -> None:
     signed_in.forget_sessions(closed)
 
 
-def _tried(action):
-    """attempt(), and the status of a refusal: the problem's own (409 for a clash), 422 for bad input."""
-    status = 422
-
-    def run():
-        nonlocal status
-        try:
-            return action()
-        except Problem as problem:
-            status = problem.status
-            raise
-
-    result, errors = attempt(run)
-    return result, errors, (status if errors else 200)
 
 
 @web.route("/accounts/<id:user_id>", methods=["GET", "POST"])
@@ -124,7 +110,7 @@ def account(user_id: int):
     if request.method == "GET":
         return _account_page(user_id)
 
-    result, errors, status = _tried(lambda: operations.update_account(
+    result, errors, status = attempt_with_status(lambda: operations.update_account(
         user_id, actor_id=current_user.id, **load_form(AccountEditForm())))
     if errors:
         return _account_page(user_id, errors=errors, form=request.form.to_dict(), status=status)
@@ -140,7 +126,7 @@ def account(user_id: int):
 def set_active(user_id: int):
     active = request.form.get("active") == "on"
     revision = _int_or_none(request.form.get("revision")) or 0
-    result, errors, status = _tried(lambda: operations.set_account_active(
+    result, errors, status = attempt_with_status(lambda: operations.set_account_active(
         user_id, revision=revision, actor_id=current_user.id, active=active))
     if errors:
         return _account_page(user_id, errors=errors, status=status)
@@ -156,7 +142,7 @@ def set_active(user_id: int):
 @web.post("/accounts/<id:user_id>/code")
 @roles_required(Role.ADMIN)
 def give_code(user_id: int):
-    code, errors, status = _tried(lambda: operations.issue_sign_in_code(
+    code, errors, status = attempt_with_status(lambda: operations.issue_sign_in_code(
         user_id, now=utcnow(), key=sign_in_code_key(current_app.config["SECRET_KEY"])))
     if errors:
         return _account_page(user_id, errors=errors, status=status)
@@ -177,7 +163,8 @@ def _departments_page(*, errors: dict | None = None, form: dict | None = None, e
 def departments():
     if request.method == "GET":
         return _departments_page()
-    department, errors, status = _tried(lambda: operations.create_department(**load_form(DepartmentForm())))
+    department, errors, status = attempt_with_status(
+        lambda: operations.create_department(**load_form(DepartmentForm())))
     if errors:
         return _departments_page(errors=errors, form=request.form, status=status)
     flash(_("Department %(name)s created.", name=department.name))
@@ -187,7 +174,7 @@ def departments():
 @web.post("/departments/<id:department_id>")
 @roles_required(Role.ADMIN)
 def rename_department(department_id: int):
-    department, errors, status = _tried(lambda: operations.rename_department(department_id,
+    department, errors, status = attempt_with_status(lambda: operations.rename_department(department_id,
                                                                               **load_form(DepartmentForm())))
     if errors:
         return _departments_page(errors=errors, form=request.form, editing=department_id, status=status)
@@ -204,7 +191,7 @@ def use():
     errors: dict[str, list[str]] = {}
     status = 200
     if request.method == "POST":
-        result, errors, status = _tried(lambda: operations.sign_in_with_code(
+        result, errors, status = attempt_with_status(lambda: operations.sign_in_with_code(
             **load_form(CodeSignInForm()), now=utcnow(), key=sign_in_code_key(current_app.config["SECRET_KEY"])))
         if not errors:
             user, closed = result

@@ -137,3 +137,19 @@ def local_datetime(raw: str | None):
 def given(**values) -> dict:
     """The values that were filled in."""
     return {key: value for key, value in values.items() if value is not None}
+
+
+def attempt_with_status(action: Callable[[], T]) -> tuple[T | None, dict, int]:
+    """attempt(), and the status a page answers with: 200, the refusal's own (404, 409), else 422."""
+    status = 422
+
+    def run():
+        nonlocal status
+        try:
+            return action()
+        except Problem as problem:
+            status = problem.status
+            raise
+
+    result, errors = attempt(run)
+    return result, errors, (status if errors else 200)

@@ -14,10 +14,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from core.db import db
-from core.forms import attempt, first_message, load_form, whole
+from core.forms import attempt, attempt_with_status, first_message, load_form, whole
 from core.identity.access import roles_required
 from core.identity.models import Role
-from core.problems import Problem
 from geofence import operations
 from geofence.models import Fence, FenceKind
 from geofence.schemas import FenceEditForm, FenceForm
@@ -29,20 +28,6 @@ NO_STORE = {"Cache-Control": "no-store"}
 DEFAULT_CENTRE = (31.1600, 121.5010)
 
 
-def _tried(action):
-    """attempt(), and the status of a refusal: the problem's own (404, 409), else 422."""
-    status = 422
-
-    def run():
-        nonlocal status
-        try:
-            return action()
-        except Problem as problem:
-            status = problem.status
-            raise
-
-    result, errors = attempt(run)
-    return result, errors, (status if errors else 200)
 
 
 def _shape(fence: Fence) -> dict:
@@ -95,7 +80,8 @@ def fence_page(fence_id: int):
     if request.method == "GET":
         return _fence_page(fence)
     kind = fence.kind
-    result, errors, status = _tried(lambda: operations.update_fence(fence_id, load_form(FenceEditForm(kind))))
+    result, errors, status = attempt_with_status(
+        lambda: operations.update_fence(fence_id, load_form(FenceEditForm(kind))))
     if errors:
         fence = db.session.get(Fence, fence_id)  # reloaded: the refusal rolled the session back
         if fence is None or fence.deleted_at is not None:  # another admin deleted it meanwhile
@@ -116,7 +102,7 @@ def delete_fence(fence_id: int):
     name = fence.name
     seen = whole(request.form.get("version"))
     seen = seen if isinstance(seen, int) and 0 < seen < 2**31 else 0  # a mangled version matches nothing
-    errors, status = _tried(lambda: operations.delete_fence(fence_id, seen))[1:]
+    errors, status = attempt_with_status(lambda: operations.delete_fence(fence_id, seen))[1:]
     if errors:
         fence = db.session.get(Fence, fence_id)
         if fence is None or fence.deleted_at is not None:  # another admin deleted it meanwhile
