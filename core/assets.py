@@ -38,6 +38,8 @@ VENDOR_FILES: dict[str, tuple[str, ...]] = {
     "jsqr": ("dist/jsQR.js",),
     "otpauth": ("dist/otpauth.esm.min.js",),
     "uqr": ("dist/index.mjs",),
+    # IndexedDB for the offline outbox: the ES module for pages, the UMD build for the service worker.
+    "idb": ("build/index.js", "build/umd.js"),
     "swagger-ui-dist": ("swagger-ui.css", "swagger-ui-bundle.js"),
     # Maps. leaflet.css finds its marker and layer images by relative path, so they sit beside it.
     "leaflet": ("dist/leaflet.js", "dist/leaflet.css", "dist/images/marker-icon.png",
