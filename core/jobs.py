@@ -9,7 +9,8 @@ The queue is one module-level `huey` (tasks are bound to it when their module is
 from the environment:
 
 - `REDIS_URL` set: RedisHuey on it; otherwise SqliteHuey on `LINLI_JOBS_SQLITE`
-  (default instance/jobs.sqlite3).
+  (default instance/jobs.sqlite3). `LINLI_JOBS_QUEUE` names the queue (default "linli"), so that
+  two deployments (or test runs) can share one Redis.
 - `LINLI_JOBS_IMMEDIATE`: run every job at once in the caller's process, with in-memory storage.
   On by default only when `LINLI_ENV=test`, so the tests see a job's effect when the request
   that queued it has committed; one test runs a real worker on SQLite storage.
@@ -51,16 +52,20 @@ def jobs_settings(environ: Mapping[str, str], instance_path: Path) -> dict:
     if workers < 1:
         raise ConfigError("LINLI_JOBS_WORKERS must be at least 1")
     sqlite_path = environ.get("LINLI_JOBS_SQLITE") or str(instance_path / "jobs.sqlite3")
-    return {"immediate": immediate, "redis_url": redis_url, "sqlite_path": sqlite_path, "workers": workers}
+    name = environ.get("LINLI_JOBS_QUEUE") or NAME
+    return {"immediate": immediate, "redis_url": redis_url, "sqlite_path": sqlite_path, "workers": workers,
+            "name": name}
 
 
 def make_huey(settings: Mapping) -> SqliteHuey | RedisHuey:
     if settings["redis_url"]:
-        return RedisHuey(NAME, url=settings["redis_url"], immediate=settings["immediate"], results=False)
+        return RedisHuey(settings.get("name", NAME), url=settings["redis_url"], immediate=settings["immediate"],
+                         results=False)
     path = Path(settings["sqlite_path"])
     if not settings["immediate"]:
         path.parent.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey(NAME, filename=str(path), immediate=settings["immediate"], results=False)
+    return SqliteHuey(settings.get("name", NAME), filename=str(path), immediate=settings["immediate"],
+                      results=False)
 
 
 _instance = Path(os.environ.get("LINLI_INSTANCE_PATH", PROJECT_ROOT / "instance"))

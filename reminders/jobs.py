@@ -106,9 +106,13 @@ def expiring_pushes(now: datetime | None = None) -> list[int]:
         now=now, settings=settings)
 
 
-@job(periodic=crontab(hour="10", minute="0"), retries=2, retry_delay_s=60)  # 10:00 UTC: 18:00 in Shanghai
-def expiring_job() -> None:
-    expiring_pushes()
+@job(periodic=crontab(minute="*/15"), retries=2, retry_delay_s=60)
+def expiring_job(now: datetime | None = None) -> list[int]:
+    """At 18:00 in the district (LINLI_TIMEZONE), whatever the server's own zone."""
+    now = now or utcnow()
+    if not rules.expiring_due(now.astimezone(operations.push_settings().tz)):
+        return []
+    return expiring_pushes(now)
 
 
 def _on_report_changed(report, *, kind: str, now: datetime, **_) -> None:
@@ -116,12 +120,17 @@ def _on_report_changed(report, *, kind: str, now: datetime, **_) -> None:
 
 
 def init_reminders(app) -> None:
-    """LINLI_PUSH_DAILY_BUDGET (3), LINLI_VAPID_PRIVATE_KEY, LINLI_VAPID_SUBJECT (a mailto: or https: URL)."""
+    """LINLI_PUSH_DAILY_BUDGET (3), LINLI_VAPID_PRIVATE_KEY, LINLI_VAPID_SUBJECT (a mailto: or https: URL),
+    LINLI_PUSH_SERVICES."""
     import os
 
     app.config.setdefault("PUSH_DAILY_BUDGET", int(os.environ.get("LINLI_PUSH_DAILY_BUDGET", "3")))
     app.config.setdefault("VAPID_PRIVATE_KEY", os.environ.get("LINLI_VAPID_PRIVATE_KEY") or None)
     app.config.setdefault("VAPID_SUBJECT", os.environ.get("LINLI_VAPID_SUBJECT", "mailto:admin@linli.invalid"))
+    # LINLI_PUSH_SERVICES: push services accepted besides the browsers' own (rules.BROWSER_PUSH_SERVICES),
+    # comma-separated hosts; "http://host" for a stand-in without TLS.
+    app.config.setdefault("PUSH_SERVICES", tuple(
+        h.strip() for h in os.environ.get("LINLI_PUSH_SERVICES", "").split(",") if h.strip()))
 
 
 def subscribe() -> None:

@@ -60,10 +60,13 @@ class PushDecision(db.Model):
     """One row per (resident, effect): inserted before anything is sent, so no window, report change
     or coupon is pushed twice however often the job runs; `outcome` is rules.SEND or why not, and the
     day's SEND rows are the budget's count. `delivered_to`: subscription ids already sent to, so a
-    retried delivery skips them."""
+    retried delivery skips them. `budget_slot`: a SEND row takes the day's next slot (0, 1, 2 ...)
+    under a unique key, so two jobs deciding at once cannot both take the last one; the others are
+    NULL, which a unique key never compares."""
 
     __tablename__ = "push_decision"
     __table_args__ = (UniqueConstraint("user_id", "key", name="uq_push_decision_user_key"),
+                      UniqueConstraint("user_id", "local_day", "budget_slot", name="uq_push_decision_budget_slot"),
                       Index("ix_push_decision_user_day", "user_id", "local_day"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -72,6 +75,7 @@ class PushDecision(db.Model):
     kind: Mapped[str] = mapped_column(String(16))
     outcome: Mapped[str] = mapped_column(String(16))
     local_day: Mapped[date] = mapped_column(Date)
+    budget_slot: Mapped[int | None] = mapped_column(SmallInteger)
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
     delivered_to: Mapped[list] = mapped_column(JSON, default=list)

@@ -121,23 +121,32 @@ def push_settings() -> PushSettings:
 def decide(user_id: int, *, kind: str, key: str, payload: dict, now: datetime,
            settings: PushSettings) -> PushDecision | None:
     """Record the decision for this (resident, effect) once; the new row when it is to be sent,
-    None when it was decided before (by an earlier run) or is not to be sent."""
+    None when it was decided before (by an earlier run) or is not to be sent.
+
+    The database decides both races: the (resident, key) unique key lets one run decide an effect,
+    and a push to be sent takes the day's next budget slot under a unique key, so runs counting
+    the same sends at once cannot both take the last slot. The loser counts again."""
     local_now = now.astimezone(settings.tz)
-    if db.session.scalar(select(PushDecision.id).where(PushDecision.user_id == user_id, PushDecision.key == key)):
-        return None
-    sent_today = db.session.scalar(select(func.count()).select_from(PushDecision).where(
-        PushDecision.user_id == user_id, PushDecision.local_day == local_now.date(),
-        PushDecision.outcome == rules.SEND))
-    outcome = rules.decide(kind=kind, local_now=local_now, prefs=preferences(user_id), sent_today=sent_today,
-                           daily_budget=settings.daily_budget)
-    row = PushDecision(user_id=user_id, key=key, kind=kind, outcome=outcome, local_day=local_now.date(),
-                       decided_at=now, payload=payload, delivered_to=[])
-    try:
-        with db.session.begin_nested():  # the unique key decides between two runs at once
-            db.session.add(row)
-    except IntegrityError:  # another run decided it first
-        return None
-    return row if outcome == rules.SEND else None
+    prefs = preferences(user_id)
+    for _ in range(settings.daily_budget + 1):  # each retry follows a send that took a slot
+        if db.session.scalar(select(PushDecision.id).where(PushDecision.user_id == user_id,
+                                                           PushDecision.key == key)):
+            return None
+        sent_today = db.session.scalar(select(func.count()).select_from(PushDecision).where(
+            PushDecision.user_id == user_id, PushDecision.local_day == local_now.date(),
+            PushDecision.outcome == rules.SEND))
+        outcome = rules.decide(kind=kind, local_now=local_now, prefs=prefs, sent_today=sent_today,
+                               daily_budget=settings.daily_budget)
+        row = PushDecision(user_id=user_id, key=key, kind=kind, outcome=outcome, local_day=local_now.date(),
+                           budget_slot=sent_today if outcome == rules.SEND else None,
+                           decided_at=now, payload=payload, delivered_to=[])
+        try:
+            with db.session.begin_nested():
+                db.session.add(row)
+        except IntegrityError:
+            continue  # the effect was decided by another run (seen above), or its slot was taken
+        return row if outcome == rules.SEND else None
+    return None
 
 
 def deliver(decision_id: int, *, vapid, subject: str, now: datetime) -> list[str]:
@@ -149,8 +158,8 @@ def deliver(decision_id: int, *, vapid, subject: str, now: datetime) -> list[str
     done = set(row.delivered_to or [])
     results, failed = [], False
     for sub in devices(row.user_id):
-        if sub.id in done:
-            continue
+        if sub.id in done or not rules.push_service_allowed(sub.endpoint, current_app.config["PUSH_SERVICES"]):
+            continue  # a device stored before its service was taken off the list is not sent to
         result = push.send(push.Target(sub.endpoint, sub.p256dh, sub.auth), row.payload, vapid=vapid, subject=subject)
         results.append(result)
         if result == push.OK:

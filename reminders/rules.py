@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from urllib.parse import urlsplit
 
 SEND = "sent"
 QUIET = "quiet"  # dropped: inside the resident's quiet hours
@@ -15,6 +16,10 @@ DEFAULT_QUIET = (time(22, 0), time(8, 0))
 # A window that opened this long ago still gets its push (a worker that was down a few minutes);
 # older ones are history. The unique key per window keeps every minute's run from sending twice.
 CATCH_UP = timedelta(minutes=5)
+# "Expires tomorrow" goes out at 18:00 district time, when residents who work are home. The job
+# runs every quarter of an hour in UTC, which meets 18:00 in every time zone (some are +5:45).
+EXPIRING_AT = time(18, 0)
+EXPIRING_TICK = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,37 @@ def due_openings(periods: list[tuple[datetime, datetime]], *, now: datetime,
                  catch_up: timedelta = CATCH_UP) -> list[tuple[datetime, datetime]]:
     """The periods that opened within `catch_up` before `now` (inclusive of now) and are still open."""
     return [(s, e) for s, e in periods if now - catch_up < s <= now and e > now]
+
+
+# The push services browsers subscribe with (Chrome, Samsung Internet and other Chromium browsers:
+# FCM; Firefox: Mozilla's autopush; Edge: WNS; Safari: Apple's). A subscription is a URL the
+# server will POST to, so anything else would let a resident point our server at any address.
+BROWSER_PUSH_SERVICES = ("fcm.googleapis.com", "android.googleapis.com", "push.services.mozilla.com",
+                         "notify.windows.com", "push.apple.com")
+
+
+def push_service_allowed(endpoint: str, extra: tuple[str, ...] = ()) -> bool:
+    """Is `endpoint` on a browser's push service (or one of `extra`), over HTTPS? An entry of
+    `extra` matches its host and subdomains; written "http://host" it also accepts plain HTTP there
+    (a local stand-in push service)."""
+    try:
+        parts = urlsplit(endpoint)
+        host = (parts.hostname or "").lower().rstrip(".")
+    except ValueError:
+        return False
+    if not host or parts.username or parts.password:
+        return False
+    for entry in (*BROWSER_PUSH_SERVICES, *extra):
+        scheme, _, name = entry.strip().lower().rpartition("://")
+        if parts.scheme in ({"https", scheme} if scheme else {"https"}) and (host == name or host.endswith("." + name)):
+            return True
+    return False
+
+
+def expiring_due(local_now: datetime, *, at: time = EXPIRING_AT, tick: timedelta = EXPIRING_TICK) -> bool:
+    """Is this tick (local time) the one at or just after `at`? True for one tick a day."""
+    start = datetime.combine(local_now.date(), at, local_now.tzinfo)
+    return start <= local_now < start + tick
 
 
 def airdrop_key(campaign_id: int, local_start: datetime) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from marshmallow import fields
+from marshmallow import ValidationError, fields, validates
 
 from core.schemas import Id, Length, Regexp, StrictSchema
+from reminders.rules import push_service_allowed
 
 _B64URL = Regexp(r"^[A-Za-z0-9_-]+=*$")
 
@@ -22,6 +24,11 @@ class SubscriptionIn(StrictSchema):
         error=_l("This is not the address of a push service."))])
     keys = fields.Nested(KeysIn, required=True)
     expirationTime = fields.Raw(allow_none=True, load_default=None)  # noqa: N815 - the browser's name
+
+    @validates("endpoint")
+    def _a_browsers_push_service(self, value: str, **_) -> None:
+        if not push_service_allowed(value, current_app.config["PUSH_SERVICES"]):
+            raise ValidationError(str(_l("Linli sends notifications only through the browsers' own push services.")))
 
 
 class EndpointIn(StrictSchema):

@@ -23,6 +23,7 @@ os.environ["LINLI_INSTANCE_PATH"] = _INSTANCE
 os.environ["SECRET_KEY"] = "test-secret-key"
 os.environ["LINLI_ENV"] = "test"
 os.environ["LINLI_PASSWORD_PROFILE"] = "cheapest"  # argon2id still, with test-sized cost
+os.environ["LINLI_PUSH_SERVICES"] = "http://127.0.0.1,push.example.test"  # the stand-in push services
 os.environ["LINLI_TILES_URL"] = "local"  # map tiles drawn by core.tiles: no test fetches from outside
 for var in ("DATABASE_URL", "REDIS_URL", "LINLI_TILES_SUBDOMAINS", "LINLI_TILES_CRS", "LINLI_GEOCODER",
             "LINLI_GEOCODER_OPTIONS", "LINLI_GEOCODER_CRS"):

@@ -16,7 +16,7 @@ import http_ece
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.db import db, utcnow
 from core.identity.models import Role
@@ -174,6 +174,16 @@ def test_subscription_api_refuses_bad_input_and_strangers(app, signed_in, client
     resident, _ = signed_in(Role.RESIDENT)
     bad = resident.post("/api/push/subscriptions", json={"endpoint": "not a url", "keys": {"p256dh": "x", "auth": "y"}})
     assert bad.status_code == 422 and bad.content_type == "application/problem+json"
+    # A subscription is an address our server will POST to: only the browsers' push services (SSRF).
+    keys = Browser("https://fcm.googleapis.com/fcm/send/x").subscription()["keys"]
+    for inside in ("http://169.254.169.254/latest/meta-data", "https://10.0.0.5:6379/", "http://localhost:5432/"):
+        refused = resident.post("/api/push/subscriptions", json={"endpoint": inside, "keys": keys})
+        assert refused.status_code == 422, inside
+        assert "push services" in str(refused.get_json()["errors"])
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(PushSubscription)) == 0
+    assert resident.post("/api/push/subscriptions", json={"endpoint": "https://fcm.googleapis.com/fcm/send/x",
+                                                          "keys": keys}).status_code == 201
     assert client.post("/api/push/subscriptions", json={}).status_code == 401
     assert resident.delete("/api/push/subscriptions", json={"endpoint": "https://push.example/none"}).status_code == 404
     assert resident.put("/api/push/follows/shops/999999").status_code == 404

@@ -44,3 +44,28 @@ def test_one_key_per_window():
     assert rules.airdrop_key(7, at(18)) == rules.airdrop_key(7, at(18))
     assert rules.airdrop_key(7, at(18)) != rules.airdrop_key(7, at(18) + timedelta(days=1))
     assert rules.parse_clock("22:00") == time(22) and rules.parse_clock("") is None
+
+
+def test_expiring_reminders_follow_the_districts_clock_whatever_the_servers():
+    # The job ticks every 15 minutes in UTC; exactly one tick a day is 18:00 in the district.
+    day = datetime(2026, 12, 2, tzinfo=ZoneInfo("UTC"))
+    ticks = [day + timedelta(minutes=15 * i) for i in range(96)]
+    for zone, utc_hour, utc_minute in (("Asia/Shanghai", 10, 0), ("America/New_York", 23, 0),
+                                       ("Asia/Kolkata", 12, 30), ("Asia/Kathmandu", 12, 15)):
+        due = [t for t in ticks if rules.expiring_due(t.astimezone(ZoneInfo(zone)))]
+        assert [(t.hour, t.minute) for t in due] == [(utc_hour, utc_minute)], zone
+
+
+def test_only_the_browsers_push_services_are_posted_to():
+    for endpoint in ("https://fcm.googleapis.com/fcm/send/abc", "https://updates.push.services.mozilla.com/wpush/v2/x",
+                     "https://wns2-par02p.notify.windows.com/w/?token=1", "https://web.push.apple.com/QGx"):
+        assert rules.push_service_allowed(endpoint), endpoint
+    for endpoint in ("http://fcm.googleapis.com/fcm/send/abc",  # no TLS
+                     "https://evilfcm.googleapis.com.attacker.example/x", "https://fcm.googleapis.com.evil.example/",
+                     "https://127.0.0.1/x", "https://169.254.169.254/latest/meta-data", "https://[::1]:8080/",
+                     "https://user:pw@fcm.googleapis.com/x", "https://localhost/", "ftp://fcm.googleapis.com/x",
+                     "https://[not-an-ip/x", ""):
+        assert not rules.push_service_allowed(endpoint), endpoint
+    assert rules.push_service_allowed("http://127.0.0.1:8123/push/1", ("http://127.0.0.1",))
+    assert rules.push_service_allowed("https://ntfy.example.org/up/1", ("ntfy.example.org",))
+    assert not rules.push_service_allowed("http://ntfy.example.org/up/1", ("ntfy.example.org",))
