@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import itertools
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -386,7 +385,6 @@ def _urls(app, seeded: dict) -> list[str]:
 
 
 def test_every_page_of_every_role_escapes_hostile_text(app, make_user, make_fence):
-    started = time.monotonic()
     seeded = _hostile_district(app, make_user, make_fence)
     clients = {"anonymous": app.test_client(), **{role: login(app, identifier)
                                                   for role, identifier in seeded["people"].items()}}
@@ -437,4 +435,3 @@ def test_every_page_of_every_role_escapes_hostile_text(app, make_user, make_fenc
     missing = {page: sorted(tags - {t for t in tags if shows(t, pages[page])}) for page, tags in expected.items()}
     assert not {page: tags for page, tags in missing.items() if tags}, missing
     assert not shows("internal note", pages[("anonymous", f"/r/{open_ref}")])
-    assert time.monotonic() - started < 60
