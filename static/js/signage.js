@@ -85,4 +85,47 @@
   setInterval(recompute, 15000);
   window.addEventListener("online", refresh);
   window.addEventListener("offline", refresh);
+
+  // Proof of presence (only on the admin's screen link): the server draws each 30-second code and
+  // says how long it lasts (X-Code-Expires-In); the next is fetched then. Offline the code is
+  // hidden, not frozen: a stale code would only be refused at the phone.
+  var codeBox = document.getElementById("signage-code");
+  if (!codeBox) return;
+  var qr = document.getElementById("signage-qr");
+  var codeOffline = document.getElementById("signage-code-offline");
+  var codeTimer = null, shownUrl = null;
+
+  function hideCode() {
+    qr.hidden = true;
+    codeOffline.hidden = false;
+  }
+
+  function nextCode(ms) {
+    clearTimeout(codeTimer);
+    codeTimer = setTimeout(loadCode, ms);
+  }
+
+  function loadCode() {
+    fetch(codeBox.dataset.codeUrl, { cache: "no-store" }).then(function (response) {
+      if (!response.ok) throw new Error(String(response.status));
+      var left = parseFloat(response.headers.get("X-Code-Expires-In"));
+      return response.blob().then(function (blob) {
+        var url = URL.createObjectURL(blob);
+        qr.src = url;
+        if (shownUrl) URL.revokeObjectURL(shownUrl);
+        shownUrl = url;
+        qr.hidden = false;
+        codeOffline.hidden = true;
+        nextCode((isFinite(left) ? left : 5) * 1000 + 300);
+      });
+    }).catch(function () {
+      hideCode();
+      nextCode(5000);
+    });
+  }
+
+  window.addEventListener("offline", hideCode);
+  window.addEventListener("online", loadCode);
+  if (navigator.onLine === false) hideCode();
+  loadCode();
 }());
