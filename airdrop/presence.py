@@ -99,7 +99,8 @@ def scan(*, resident_id: int, fence_id: int, step: int, code: str, at: datetime,
     return ScanResult(verdict, Here(fence, until), result)
 
 
-def check_in_here(*, resident_id: int, at: datetime, settings: operations.AirdropSettings) -> tuple[Here, operations.CheckinResult]:
+def check_in_here(*, resident_id: int, at: datetime,
+                  settings: operations.AirdropSettings) -> tuple[Here, operations.CheckinResult]:
     """The wallet's periodic check-in without a position, at the scanned fence while it lasts."""
     here = current(resident_id, at=at)
     if here is None:
