@@ -141,3 +141,43 @@ def test_the_page_a_stranger_opens_and_the_chinese_expired_page(chromium, demo_s
     page.goto(url)
     expect(page.get_by_role("heading", level=1)).to_have_text("此二维码已过期，请再扫一次屏幕。")
     context.close()
+
+
+def _video_of(png: bytes, path) -> None:
+    """A Y4M clip of the screen's QR (its screenshot) for Chromium's fake camera."""
+    from PIL import Image
+
+    frame = Image.new("RGB", (640, 480), "white")
+    code = Image.open(io.BytesIO(png)).convert("RGB")
+    code.thumbnail((440, 440))
+    frame.paste(code, ((640 - code.width) // 2, (480 - code.height) // 2))
+    y, cb, cr = frame.convert("YCbCr").split()
+    planes = y.tobytes() + cb.resize((320, 240)).tobytes() + cr.resize((320, 240)).tobytes()
+    path.write_bytes(b"YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\n" + (b"FRAME\n" + planes) * 10)
+
+
+def test_the_wallets_scanner_reads_the_screen(chromium, demo_site, app, database_url, tmp_path):
+    if database_url.startswith("postgresql"):
+        pytest.skip("layout and behaviour of the page, not of the engine: checked on SQLite")
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS
+
+    fence_id, token, resident_id = _demo(app)
+    video = tmp_path / "screen.y4m"
+    _video_of(_screen(chromium, f"{demo_site}/signage/{fence_id}?screen={token}", (1920, 1080), "1920x1080"),
+              video)
+    camera_browser = chromium.browser_type.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + [
+        "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}"])
+    try:
+        context = camera_browser.new_context(**PHONE, locale="en-GB", permissions=["camera"])
+        page = context.new_page()
+        sign_in(page, demo_site, RESIDENT, DEMO_PASSWORD)
+        page.goto(f"{demo_site}/wallet")
+        expect(page.locator("#airdrop-status")).to_contain_text("Location is switched off")
+        page.get_by_role("button", name="Scan the code on the screen").click()
+        # The camera reads the URL, the wallet opens it, that page sends its form, and back to the wallet.
+        expect(page.locator(".notice").first).to_contain_text("(scanned code)", timeout=15_000)
+        assert _coupons(app, resident_id) > 0
+        context.close()
+    finally:
+        camera_browser.close()
