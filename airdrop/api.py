@@ -71,8 +71,11 @@ class PresenceCheckins(MethodView):
     @blp.response(200, PresenceCheckinOut)
     @problems((409, "No scanned screen code in the last 15 minutes (/problems/not-present)"))
     def post(self):
-        """Check in without a position, at the fence whose screen code the resident scanned in the
-        last 15 minutes (GET /here/...); the same windows, limits and budget as a check-in"""
+        """Check in where a scanned screen code puts the resident (no position)
+
+        At the fence whose screen code (GET /here/...) the resident scanned in the last 15 minutes,
+        with the same windows, limits and daily budget as a check-in with a position.
+        """
         here, result = presence.check_in_here(resident_id=current_user.id, at=presence.now(),
                                               settings=airdrop_settings())
         return {**checkin_body(result),
