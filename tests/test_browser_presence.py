@@ -181,3 +181,24 @@ def test_the_wallets_scanner_reads_the_screen(chromium, demo_site, app, database
         context.close()
     finally:
         camera_browser.close()
+
+
+def test_the_screen_hides_its_code_while_offline(chromium, demo_site, app, database_url):
+    if database_url.startswith("postgresql"):
+        pytest.skip("layout and behaviour of the page, not of the engine: checked on SQLite")
+    fence_id, token, _ = _demo(app)
+    context = chromium.new_context(viewport={"width": 1920, "height": 1080}, locale="en-GB")
+    page = context.new_page()
+    page.goto(f"{demo_site}/signage/{fence_id}?screen={token}")
+    expect(page.locator("#signage-qr")).to_be_visible()
+    context.set_offline(True)
+    expect(page.locator("#signage-qr")).to_be_hidden()
+    expect(page.locator("#signage-code-offline")).to_contain_text("the code is hidden")
+    expect(page.locator("#signage-code-offline")).to_contain_text("二维码暂不显示")
+    page.wait_for_timeout(1000)
+    expect(page.locator("#signage-qr")).to_be_hidden()  # and it stays hidden
+    page.screenshot(path=str(ARTIFACTS / "presence-signage-offline-1920x1080.png"))
+    context.set_offline(False)
+    expect(page.locator("#signage-qr")).to_be_visible()
+    expect(page.locator("#signage-code-offline")).to_be_hidden()
+    context.close()

@@ -124,6 +124,7 @@
       if (!response.ok) throw new Error(String(response.status));
       var left = parseFloat(response.headers.get("X-Code-Expires-In"));
       return response.blob().then(function (blob) {
+        if (navigator.onLine === false) throw new Error("offline meanwhile");  // an answer from before
         var url = URL.createObjectURL(blob);
         qr.src = url;
         if (shownUrl) URL.revokeObjectURL(shownUrl);
