@@ -12,8 +12,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_smorest import Page
 
-from airdrop import ical, last_fix, operations, rules
-from airdrop.schemas import CheckinIn, CheckinOut, OfferOut, ScheduleQuery
+from airdrop import ical, last_fix, operations, presence, rules
+from airdrop.schemas import CheckinIn, CheckinOut, OfferOut, PresenceCheckinOut, ScheduleQuery
 from core.db import utcnow
 from core.extensions import Blueprint, problems
 from core.identity.access import roles_required
@@ -57,8 +57,29 @@ class Checkins(MethodView):
                                      accuracy_m=data["accuracy_m"], last=last_fix.get(current_user.id, now=now),
                                      now=now, settings=airdrop_settings(),
                                      remember=lambda: last_fix.put(current_user.id, fix))
-        return {"outcome": result.outcome, "message": str(MESSAGES[result.outcome]), "fences": result.fences,
-                "dropped": result.dropped, "next_window_at": result.next_window_at}
+        return checkin_body(result)
+
+
+def checkin_body(result: operations.CheckinResult) -> dict:
+    return {"outcome": result.outcome, "message": str(MESSAGES[result.outcome]), "fences": result.fences,
+            "dropped": result.dropped, "next_window_at": result.next_window_at}
+
+
+@blp.route("/airdrop/presence/checkins")
+class PresenceCheckins(MethodView):
+    @roles_required(Role.RESIDENT)
+    @blp.response(200, PresenceCheckinOut)
+    @problems((409, "No scanned screen code in the last 15 minutes (/problems/not-present)"))
+    def post(self):
+        """Check in where a scanned screen code puts the resident (no position)
+
+        At the fence whose screen code (GET /here/...) the resident scanned in the last 15 minutes,
+        with the same windows, limits and daily budget as a check-in with a position.
+        """
+        here, result = presence.check_in_here(resident_id=current_user.id, at=presence.now(),
+                                              settings=airdrop_settings())
+        return {**checkin_body(result),
+                "present": {"fence_id": here.fence.id, "fence_name": here.fence.name, "until": here.until}}
 
 
 @blp.route("/airdrops/schedule")

@@ -21,3 +21,15 @@ class LastFix(db.Model):
     lon: Mapped[float]
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Presence(db.Model):
+    """Proof of presence (airdrop/presence.py): the resident scanned this fence's screen code and
+    counts as there until `until`. One row per resident, overwritten by the next scan; readers ignore
+    it after `until`, and scans delete expired rows. Only the fence and a time, as on a coupon."""
+
+    __tablename__ = "airdrop_presence"
+
+    resident_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    fence_id: Mapped[int] = mapped_column(ForeignKey("fence.id", ondelete="CASCADE"))
+    until: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -82,8 +82,22 @@ def _check_in(*, resident_id: int, lat: float, lon: float, now: datetime, settin
     if not fence_ids:
         return CheckinResult(rules.OUTSIDE)
     names = fence_names(index, fence_ids)
-    fences = [{"id": i, "name": names[i]} for i in fence_ids]
+    return _drop(resident_id=resident_id, fences=[{"id": i, "name": names[i]} for i in fence_ids], lat=lat,
+                 lon=lon, now=now, settings=settings, remember=remember)
 
+
+def check_in_present(*, resident_id: int, fence: Fence, now: datetime, settings: AirdropSettings) -> CheckinResult:
+    """A check-in without a position, at the fence whose screen code the resident scanned
+    (airdrop/presence.py): the same windows, limits, budget and ranking as a GPS check-in; the
+    distances are measured from the fence's centre, where its screen is."""
+    return _drop(resident_id=resident_id, fences=[{"id": fence.id, "name": fence.name}], lat=fence.center_lat,
+                 lon=fence.center_lon, now=now, settings=settings, remember=lambda: None)
+
+
+def _drop(*, resident_id: int, fences: list[dict], lat: float, lon: float, now: datetime,
+          settings: AirdropSettings, remember: Callable[[], None]) -> CheckinResult:
+    """The airdrop at these fences (a resident is in each), wherever the fences came from."""
+    fence_ids = [f["id"] for f in fences]
     candidates = live_in(fence_ids, now)
     if not candidates:
         return CheckinResult(rules.NO_LIVE_CAMPAIGN, fences)

@@ -58,3 +58,13 @@ class ScheduleQuery(StrictSchema):
     # Query strings are text: these are parsed from digits, and "2.5" is still refused.
     fence_id = fields.Integer(validate=Range(1, MAX_ID))
     days = fields.Integer(load_default=7, validate=Range(1, 31))
+
+
+class HereOut(StrictSchema):
+    fence_id = Integer()
+    fence_name = fields.String()
+    until = fields.AwareDateTime(metadata={"description": "the scan counts until then (15 minutes)"})
+
+
+class PresenceCheckinOut(CheckinOut):
+    present = fields.Nested(HereOut, metadata={"description": "the fence whose screen code was scanned"})

@@ -4,6 +4,7 @@ worker's spatial index in step with edits."""
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 
 from sqlalchemy import JSON, CheckConstraint, String, text
@@ -43,6 +44,17 @@ class Fence(db.Model):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Proof of presence (geofence/presence_rules.py): the key of the screen's rotating codes and of its
+    # screen link, 32 random bytes in hex. Never sent to any browser; a new one revokes both.
+    presence_secret: Mapped[str] = mapped_column(String(64), default=lambda: new_presence_secret())
+
+    def rotate_presence_secret(self) -> None:
+        """The old screen link and every code it showed stop working at once."""
+        self.presence_secret = new_presence_secret()
+
+
+def new_presence_secret() -> str:
+    return secrets.token_hex(32)
 
 
 class FenceRevision(db.Model):

@@ -19,6 +19,7 @@ from core.identity.access import roles_required
 from core.identity.models import Role
 from geofence import operations
 from geofence.models import Fence, FenceKind
+from geofence.presence_rules import screen_token
 from geofence.schemas import FenceEditForm, FenceForm
 
 web = Blueprint("geofence_pages", __name__)
@@ -70,7 +71,23 @@ def _fence_page(fence: Fence, *, form: dict | None = None, errors: dict | None =
     changed_meanwhile = status == 409
     shown = _as_form(fence) if form is None or changed_meanwhile else form
     return render_template("geofence/fence.html", fence=fence, shape=_shape(fence), form=shown, errors=errors,
-                           changed_meanwhile=changed_meanwhile), status, NO_STORE
+                           changed_meanwhile=changed_meanwhile, screen_url=_screen_url(fence)), status, NO_STORE
+
+
+def _screen_url(fence: Fence) -> str:
+    """The signage link that also shows the rotating presence code: only admins see it."""
+    token = screen_token(fence.presence_secret, fence.id)
+    return url_for("airdrop_pages.signage", fence_id=fence.id, screen=token, _external=True)
+
+
+@web.post("/admin/fences/<id:fence_id>/screen-code")
+@roles_required(Role.ADMIN)
+def new_screen_code(fence_id: int):
+    """A new presence secret: the old screen link stops showing codes and its codes stop counting."""
+    fence = operations.live_fence(fence_id)
+    fence.rotate_presence_secret()
+    flash(_("New screen code for %(name)s. Open the new screen link on its screen.", name=fence.name))
+    return redirect(url_for("geofence_pages.fence_page", fence_id=fence_id) + "#screen-title")
 
 
 @web.route("/admin/fences/<id:fence_id>", methods=["GET", "POST"])

@@ -53,6 +53,8 @@ NOT_PAGES = {
     "wallet_pages.usable_fragment": "fragment the wallet page fetches",
     "core.api_docs": "Swagger UI for developers (under /api/, in English)",
     "tiles.tile": "image (the local map tiles)",
+    "airdrop_pages.signage_code": "image (the screen's presence QR)",
+    "airdrop_pages.here": "opened from a screen's QR, never a link: tests/test_browser_presence.py on a phone",
 }
 NOT_PAGE_PREFIXES = ("/api/", "/open311/")
 # Query strings make new pages of one route (a wallet tab, a queue filter): a few of each are enough.

@@ -364,7 +364,7 @@ def _urls(app, seeded: dict) -> list[str]:
     values = {"code": ["hostile"], "ref": seeded["refs"], "service_request_id": seeded["refs"],
               "service_code": ["hostile"], "coupon_id": [seeded["coupon_id"]],
               "campaign_id": [seeded["campaign_id"]], "fmt": ["json", "xml"], "rest": ["nothing-here"],
-              "user_id": [seeded["resident_id"]], "fence_id": [seeded["fence_id"]]}
+              "user_id": [seeded["resident_id"]], "fence_id": [seeded["fence_id"]], "step": [0]}
     urls = []
     with app.test_request_context():
         from flask import url_for

@@ -42,6 +42,18 @@
       list.parentNode.querySelector(".signage-none").hidden = list.children.length > 0;
     });
     clock.textContent = hhmm(new Date());
+    fitRows();
+  }
+
+  // A row cut in half by the bottom of its part is hidden instead (the screen is never scrolled).
+  function fitRows() {
+    holder.querySelectorAll(".signage-part").forEach(function (part) {
+      var bottom = part.getBoundingClientRect().bottom, full = false;
+      part.querySelectorAll(".signage-row").forEach(function (row) {
+        row.hidden = false;
+        if (full || row.getBoundingClientRect().bottom > bottom + 1) { row.hidden = true; full = true; }
+      });
+    });
   }
 
   function showOffline() {
@@ -74,6 +86,7 @@
     langIndex = (langIndex + 1) % LANGS.length;
     body.dataset.lang = LANGS[langIndex][0];
     document.documentElement.lang = LANGS[langIndex][1];
+    fitRows();  // the other language's rows may be taller
   }
 
   var stored = load();
@@ -85,4 +98,49 @@
   setInterval(recompute, 15000);
   window.addEventListener("online", refresh);
   window.addEventListener("offline", refresh);
+  window.addEventListener("resize", fitRows);
+
+  // Proof of presence (only on the admin's screen link): the server draws each 30-second code and
+  // says how long it lasts (X-Code-Expires-In); the next is fetched then. Offline the code is
+  // hidden, not frozen: a stale code would only be refused at the phone.
+  var codeBox = document.getElementById("signage-code");
+  if (!codeBox) return;
+  var qr = document.getElementById("signage-qr");
+  var codeOffline = document.getElementById("signage-code-offline");
+  var codeTimer = null, shownUrl = null;
+
+  function hideCode() {
+    qr.hidden = true;
+    codeOffline.hidden = false;
+  }
+
+  function nextCode(ms) {
+    clearTimeout(codeTimer);
+    codeTimer = setTimeout(loadCode, ms);
+  }
+
+  function loadCode() {
+    fetch(codeBox.dataset.codeUrl, { cache: "no-store" }).then(function (response) {
+      if (!response.ok) throw new Error(String(response.status));
+      var left = parseFloat(response.headers.get("X-Code-Expires-In"));
+      return response.blob().then(function (blob) {
+        if (navigator.onLine === false) throw new Error("offline meanwhile");  // an answer from before
+        var url = URL.createObjectURL(blob);
+        qr.src = url;
+        if (shownUrl) URL.revokeObjectURL(shownUrl);
+        shownUrl = url;
+        qr.hidden = false;
+        codeOffline.hidden = true;
+        nextCode((isFinite(left) ? left : 5) * 1000 + 300);
+      });
+    }).catch(function () {
+      hideCode();
+      nextCode(5000);
+    });
+  }
+
+  window.addEventListener("offline", hideCode);
+  window.addEventListener("online", loadCode);
+  if (navigator.onLine === false) hideCode();
+  loadCode();
 }());

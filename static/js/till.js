@@ -2,6 +2,7 @@
 // Each redemption carries an Idempotency-Key; a retry after a dropped connection reuses it, so
 // the server answers the first result again instead of refusing or redeeming twice.
 import { yuan } from "./money.js";
+import { startScanning } from "./qr-scanner.js";
 import { localized } from "./texts.js";
 
 (function () {
@@ -222,46 +223,18 @@ import { localized } from "./texts.js";
     if (billCents() !== null) redeem(method); else bill.focus();
   }
 
-  // Live scanning: the browser's own BarcodeDetector where there is one, jsQR otherwise.
+  // Live scanning (qr-scanner.js): BarcodeDetector where the browser has it, jsQR otherwise.
   function stopCamera() {
-    if (stream) stream.getTracks().forEach(function (t) { t.stop(); });
+    if (stream) stream.stop();
     stream = null;
     scanner.hidden = true;
   }
 
-  function scanLoop(detector, canvas) {
-    if (!stream) return;
-    var next = function () { requestAnimationFrame(function () { scanLoop(detector, canvas); }); };
-    if (video.readyState < 2) { next(); return; }
-    if (detector) {
-      detector.detect(video).then(function (codes) {
-        if (codes.length) { stopCamera(); codeRead(codes[0].rawValue, "camera"); } else next();
-      }).catch(next);
-      return;
-    }
-    canvas.width = video.videoWidth;
-    canvas.height = video.videoHeight;
-    var context = canvas.getContext("2d", { willReadFrequently: true });
-    context.drawImage(video, 0, 0);
-    var image = context.getImageData(0, 0, canvas.width, canvas.height);
-    var found = window.jsQR && window.jsQR(image.data, image.width, image.height, { inversionAttempts: "dontInvert" });
-    if (found && found.data) { stopCamera(); codeRead(found.data, "camera"); } else next();
-  }
-
   document.getElementById("start-camera").addEventListener("click", function () {
-    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) { say(texts.no_camera, "bad"); return; }
-    navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false })
-      .then(function (s) {
-        stream = s;
-        clearResult();
-        scanner.hidden = false;
-        video.srcObject = s;
-        return video.play();
-      })
-      .then(function () {
-        var detector = "BarcodeDetector" in window ? new window.BarcodeDetector({ formats: ["qr_code"] }) : null;
-        scanLoop(detector, document.createElement("canvas"));
-      })
+    clearResult();
+    scanner.hidden = false;
+    startScanning(video, function (text) { stopCamera(); codeRead(text, "camera"); })
+      .then(function (s) { if (scanner.hidden) s.stop(); else stream = s; })  // stopped while it was starting
       .catch(function () { stopCamera(); say(texts.no_camera, "bad"); });
   });
   document.getElementById("stop-camera").addEventListener("click", stopCamera);
