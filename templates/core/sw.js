@@ -1,7 +1,7 @@
 // Linli service worker: the shell is cached so the app opens instantly and says "offline" (in the
 // language of the last page seen) instead of showing the browser's error page. Pages and API answers
 // are not cached, except what a resident needs without network, network first and the last copy
-// when offline (or after NETWORK_TIMEOUT_MS on a signal too weak to answer):
+// when offline (or after NETWORK_TIMEOUT_MS on a signal too weak to answer, or on a 5xx):
 // - her wallet (/wallet, each shelf) and every usable coupon's page, so that a coupon is shown at a
 //   till in a lift with no signal: the wallet page hands over its coupons ("keep-pages") and this
 //   worker fetches the ones it lacks; their rotating codes are drawn on the phone (coupon-keys.js);
@@ -132,7 +132,12 @@ function navigate(event, url) {
     const answer = (response) => { if (!done) { done = true; resolve(response); } };
     const timer = setTimeout(() => copy().then((hit) => { if (hit) answer(served(event, hit)); }),
       NETWORK_TIMEOUT_MS);
-    network.then((response) => { clearTimeout(timer); answer(response); }, () => {
+    network.then((response) => {
+      clearTimeout(timer);
+      // A server that cannot answer (a proxy's 502/503/504) is no better than no network.
+      if (response.status >= 500) copy().then((hit) => answer(hit ? served(event, hit) : response));
+      else answer(response);
+    }, () => {
       clearTimeout(timer);
       copy().then((hit) => (hit ? served(event, hit) : offlinePage())).then(answer);
     });
