@@ -31,11 +31,13 @@ def sqlite_only(database_url):
         pytest.skip("layout and behaviour of the page, not of the engine: checked on SQLite")
 
 
-def _resident_locale(app, identifier: str, locale: str) -> None:
+def _resident_prefers(app, identifier: str, **preferences) -> None:
     from core.identity.models import User
 
     with app.app_context():
-        db.session.query(User).filter_by(email=identifier).one().locale = locale
+        user = db.session.query(User).filter_by(email=identifier).one()
+        for name, value in preferences.items():
+            setattr(user, name, value)
         db.session.commit()
 
 
@@ -63,7 +65,7 @@ def test_the_wallet_and_a_never_opened_coupon_work_after_a_reload_offline(chromi
     s = shop(coupons=2, title="Noodle night")
     (first_id, _), (never_id, never_secret) = s["coupons"]
     zh = shop(title="Dumplings")
-    _resident_locale(app, zh["resident"], "zh")
+    _resident_prefers(app, zh["resident"], locale="zh", large_text=True)
     ARTIFACTS.mkdir(exist_ok=True)
     with live_server(app) as base:
         context = chromium.new_context(**PHONE, locale="en-GB")
@@ -76,6 +78,7 @@ def test_the_wallet_and_a_never_opened_coupon_work_after_a_reload_offline(chromi
         expect(page.locator("#till-code.ready")).to_be_visible()
 
         context.set_offline(True)
+        expect(page.locator("#offline-status")).to_be_visible()  # the live page, as the signal goes
         page.goto(f"{base}/wallet")
         expect(page.locator(".coupon")).to_have_count(2)
         status = page.locator("#offline-status")
@@ -132,9 +135,15 @@ def test_the_wallet_and_a_never_opened_coupon_work_after_a_reload_offline(chromi
         context.set_offline(True)
         page.reload()
         status = page.locator("#offline-status")
-        expect(status).to_have_text(re.compile(r"^您已离线。显示的是 .*\d{1,2}:\d{2} 的内容（上次同步）。$"))
+        expect(status).to_have_text(re.compile(r"^您已离线。显示的是上次同步（.*\d{1,2}:\d{2}）的内容。$"))
         expect(page.locator(".coupon")).to_have_count(1)
         page.screenshot(path=str(ARTIFACTS / "offline-wallet-zh.png"), full_page=True)
+        page.locator(".coupon-link").click()  # in large text: the QR and the cashier's button still first
+        expect(page.locator("#till-code.ready")).to_be_visible()
+        for part in ("#qr", "#cashier-open"):
+            box = page.locator(part).bounding_box()
+            assert box["y"] + box["height"] <= PHONE["viewport"]["height"], part
+        page.screenshot(path=str(ARTIFACTS / "offline-wallet-coupon-zh-large.png"))
         for path in (f"/wallet/coupons/{never_id}", "/report"):  # someone else's, never kept: the offline page
             page.goto(base + path)
             expect(page.get_by_role("heading", level=1)).to_have_text("您已离线")
