@@ -22,8 +22,6 @@ from core.db import db
 from tests.browser import PHONE, live_server, sign_in
 from tests.conftest import ARTIFACTS, TEST_PASSWORD, login
 
-SW_READY = "navigator.serviceWorker && navigator.serviceWorker.ready.then(() => true)"
-
 
 @pytest.fixture
 def sqlite_only(database_url):
@@ -43,7 +41,6 @@ def _resident_prefers(app, identifier: str, **preferences) -> None:
 
 def _kept_for_offline(page, coupons: int) -> None:
     """The wallet page has handed every coupon to the phone: keys held, pages kept (and the list)."""
-    page.wait_for_function(SW_READY, timeout=10_000)
     shelf = page.locator("#shelf")
     expect(shelf).to_have_attribute("data-offline", "ready", timeout=15_000)
     assert shelf.get_attribute("data-offline-keys") == str(coupons)
