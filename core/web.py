@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 
 from flask import (
     Blueprint,
@@ -14,7 +15,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import lazy_gettext
+from flask_babel import get_locale, lazy_gettext
 from flask_login import current_user
 from sqlalchemy import text
 
@@ -37,6 +38,10 @@ ONE_YEAR_S = 365 * 24 * 3600
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    # The service worker keeps the offline page in every language (`/offline?lang=zh`) and shows the
+    # one of the resident's last page: the copy is fetched without cookies, so it must say which.
+    if request.endpoint == "core.offline" and request.args.get("lang") in languages:
+        return request.args["lang"]
     if current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     cookie = request.cookies.get(LANG_COOKIE)
@@ -141,6 +146,30 @@ def offline():
     return render_template("core/offline.html")
 
 
+def offline_account() -> str:
+    """Who a page belongs to, for the copies this device keeps offline: the service worker drops its
+    copies when a page names someone else (or nobody), and the coupon keys go too (coupon-keys.js).
+    A keyed hash of the account id, so a copy names nobody to whoever reads it; "" when signed out."""
+    if not current_user.is_authenticated:
+        return ""
+    key = current_app.config["SECRET_KEY"]
+    key = key if isinstance(key, bytes) else key.encode()
+    message = f"linli-offline-account:{current_user.id}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:24]
+
+
+@web.after_app_request
+def page_owner_headers(response):
+    """What the service worker remembers of each page it sees: its language (it shows the offline
+    page in that one) and its account (see offline_account). Pages only: nothing else is kept."""
+    if response.mimetype == "text/html" and 200 <= response.status_code < 300:
+        response.headers["Content-Language"] = str(get_locale() or "en")
+        account = offline_account()
+        if account:
+            response.headers["X-Linli-Account"] = account
+    return response
+
+
 @web.get("/manifest.webmanifest")
 def manifest():
     response = current_app.response_class(render_template("core/manifest.webmanifest"),
@@ -149,16 +178,28 @@ def manifest():
     return response
 
 
-SHELL_FILES = ("css/app.css", "js/app.js", "icons/icon-192.png")
+SHELL_FILES = ("css/app.css", "js/app.js", "icons/icon-192.png",
+               # What the wallet, a coupon and a signage board need offline, even a coupon page the
+               # resident never opened online (the worker fetched it for her, not her browser).
+               "js/wallet.js", "js/coupon-code.js", "js/signage.js")
+# Modules those import by their plain names (an import cannot ask for a hashed name): kept under
+# the plain name, but the worker's version follows their content all the same.
+SHELL_MODULES = ("js/money.js", "js/texts.js", "js/coupon-keys.js", "js/offline.js",
+                 "vendor/uqr/dist/index.mjs", "vendor/otpauth/dist/otpauth.esm.min.js")
 
 
 @web.get("/sw.js")
 def service_worker():
     # Served from the root so that its scope covers every page.
     static_url_for = current_app.jinja_env.globals["static_url_for"]
-    shell = ["/offline", *(static_url_for("static", filename=name) for name in SHELL_FILES)]
-    version = "linli-shell-" + hashlib.sha256("\n".join(shell).encode()).hexdigest()[:12]
-    response = current_app.response_class(render_template("core/sw.js", shell=shell, version=version),
+    languages = list(current_app.config["LANGUAGES"])
+    modules = [url_for("static", filename=name) for name in SHELL_MODULES]
+    shell = ["/offline", *(f"/offline?lang={lang}" for lang in languages),
+             *(static_url_for("static", filename=name) for name in SHELL_FILES), *modules]
+    hashed = shell + [static_url_for("static", filename=name) for name in SHELL_MODULES]
+    version = "linli-shell-" + hashlib.sha256("\n".join(hashed).encode()).hexdigest()[:12]
+    response = current_app.response_class(render_template("core/sw.js", shell=shell, version=version,
+                                                          languages=languages),
                                           mimetype="text/javascript")
     response.cache_control.no_cache = True
     return response

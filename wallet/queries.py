@@ -132,3 +132,10 @@ def coupon_key(resident_id: int, coupon_id: int, now: datetime) -> tuple[str, da
     if row is None:
         raise NotFound("No usable coupon with this id in your wallet.")
     return row.totp_secret, row.expires_at
+
+
+def usable_ids(resident_id: int, now: datetime, *, limit: int) -> list[int]:
+    """The ids of a resident's usable coupons, soonest to expire first: what her phone keeps for
+    offline use (wallet.views), beyond the page of the shelf it shows."""
+    query = (select(WalletCoupon.id).where(_shelf_filter(USABLE)).order_by(*ORDER[USABLE]).limit(limit))
+    return list(db.session.scalars(query, {"resident": resident_id, "now": now}))

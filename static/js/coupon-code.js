@@ -1,34 +1,12 @@
-// The rotating code at the till: the coupon's secret is fetched once and kept on this device,
-// so the QR (coupon id, 30-second step, RFC 6238 code) keeps changing without any network.
+// The rotating code at the till: the coupon's secret is fetched once and kept on this device
+// (coupon-keys.js; the wallet page fetches every usable coupon's), so the QR (coupon id, 30-second
+// step, RFC 6238 code) keeps changing without any network.
 import { renderSVG } from "../vendor/uqr/dist/index.mjs";
 import { HOTP, Secret } from "../vendor/otpauth/dist/otpauth.esm.min.js";
+import { loadKey } from "./coupon-keys.js";
 import { yuan } from "./money.js";
 
-const STORE = "linli.keys";
 const box = document.getElementById("till-code");
-
-function keys() {
-  try { return JSON.parse(localStorage.getItem(STORE) || "{}"); } catch (e) { return {}; }
-}
-
-function remember(key) {
-  const all = keys();
-  const now = Date.now();
-  // Forget keys of coupons that have expired: nothing to show for them any more.
-  Object.keys(all).forEach((id) => { if (Date.parse(all[id].expires_at) < now) delete all[id]; });
-  all[key.coupon_id] = key;
-  localStorage.setItem(STORE, JSON.stringify(all));
-}
-
-async function loadKey(id, url) {
-  const held = keys()[id];
-  if (held) return held;
-  const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
-  if (!response.ok) throw new Error("no key");
-  const key = await response.json();
-  remember(key);
-  return key;
-}
 
 let drawn = "";
 const CODES = ["short-code", "short-code-full"];
@@ -179,7 +157,7 @@ async function start() {
   if (!box) return;
   let key;
   try {
-    key = await loadKey(box.dataset.couponId, box.dataset.keyUrl);
+    key = await loadKey(box.dataset.couponId, box.dataset.keyUrl, box.dataset.account);
   } catch (e) {
     box.querySelector(".qr-status").textContent = box.dataset.offlineText;
     return;

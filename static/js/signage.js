@@ -1,6 +1,7 @@
 // Signage (templates/airdrop/signage.html): alternates English and Chinese every 10 s, polls the board
 // every 60 s with If-None-Match, keeps the last board in localStorage, and moves rows from NEXT to NOW
-// (and off the screen) as time passes, offline too, saying since when it is offline.
+// (and off the screen) as time passes, offline too, saying since when it is offline. The service
+// worker (templates/core/sw.js) keeps the page itself, so a screen that reloads offline comes back.
 (function () {
   "use strict";
   var body = document.body;
@@ -89,9 +90,39 @@
     fitRows();  // the other language's rows may be taller
   }
 
+  // Is this page the worker's copy? (Then its board is older than the one kept here.) And, when it
+  // is not, have the worker keep it: the first visit is not the worker's to see.
+  function worker(message) {
+    var sw = navigator.serviceWorker;
+    return new Promise(function (resolve) {
+      var target = message.type === "served" ? sw && sw.controller : null;
+      if (!sw || (message.type === "served" && !target)) { resolve(null); return; }
+      var send = function (to) {
+        var channel = new MessageChannel();
+        channel.port1.onmessage = function (event) { resolve(event.data); };
+        to.postMessage(message, [channel.port2]);
+      };
+      if (target) send(target);
+      else sw.ready.then(function (registration) { send(registration.active); });
+      setTimeout(function () { resolve(null); }, 1000);
+    });
+  }
+
+  // A screen that only ever shows this page registers the worker itself (app.js is not loaded here).
+  if (navigator.serviceWorker) navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
+
   var stored = load();
-  if (stored && navigator.onLine === false) { holder.innerHTML = stored.html; etag = stored.etag; showOffline(); }
-  else save(holder.innerHTML);
+  worker({ type: "served" }).then(function (answer) {
+    var copy = Boolean(answer && answer.fromCache);
+    if (copy || navigator.onLine === false) {
+      if (stored) { holder.innerHTML = stored.html; etag = stored.etag; }
+      showOffline();
+    } else {
+      save(holder.innerHTML);
+      worker({ type: "keep-board", url: window.location.pathname });
+    }
+    recompute();
+  });
   recompute();
   setInterval(swapLanguage, 10000);
   setInterval(refresh, 60000);

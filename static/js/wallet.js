@@ -1,7 +1,11 @@
 // The wallet: check in when the page opens (and every minute while it is visible), show what
 // dropped and why, and how far each shop is. The position goes to the server once per check-in.
 // On a coupon's own page the position is asked for only on the resident's tap, for the distance.
+// Online, the wallet keeps every usable coupon on the phone (its page and its key) for offline use;
+// offline, both pages say so and since when they are shown.
+import { keepKeys } from "./coupon-keys.js";
 import { yuan } from "./money.js";
+import { keepPages, offlineStatus, servedFromCache } from "./offline.js";
 import { distanceText, localized } from "./texts.js";
 
 (function () {
@@ -29,6 +33,37 @@ import { distanceText, localized } from "./texts.js";
     });
   }
 
+
+  // Every usable coupon's key, then its page (the service worker fetches those it lacks); the
+  // shelf says when it is done (data-offline="ready"). `fresh`: the list changed since the page was
+  // built (an airdrop), so the kept copy of the list is fetched again.
+  function keepForOffline(fresh) {
+    var node = document.getElementById("offline-sync");
+    var shelf = document.getElementById("shelf");
+    if (!node || !shelf) return;
+    var data = JSON.parse(node.textContent);
+    var keys = {}, pages = [data.list];
+    Object.keys(data.coupons).forEach(function (id) {
+      keys[id] = data.coupons[id].key;
+      pages.push(data.coupons[id].page);
+    });
+    var since = fresh ? Date.now() : Date.parse(document.getElementById("offline-status").dataset.builtAt);
+    shelf.dataset.offline = "syncing";
+    keepKeys(data.account, keys).then(function (held) {
+      return keepPages(pages, since).then(function (answer) {
+        shelf.dataset.offline = answer && !answer.failed ? "ready" : "failed";
+        shelf.dataset.offlineKeys = held;
+        shelf.dataset.offlinePages = answer ? answer.kept : 0;
+      });
+    }).catch(function () { shelf.dataset.offline = "failed"; });
+  }
+
+  var live = servedFromCache().then(function (fromCache) {
+    offlineStatus(document.getElementById("offline-status"), fromCache);
+    var online = !fromCache && navigator.onLine !== false;
+    if (online) keepForOffline(false);
+    return online;
+  });
 
   function reasonText(reason) {
     // The server sends the exact distance; it is rounded as the shop's distance on the card below.
@@ -108,6 +143,7 @@ import { distanceText, localized } from "./texts.js";
         var count = document.querySelector(".tabs [aria-current] .count");
         if (count) count.textContent = shelf.querySelectorAll(".coupon").length;
         if (window.__lastCoords) showDistances(window.__lastCoords);
+        keepForOffline(true);
       });
   }
 
@@ -138,7 +174,7 @@ import { distanceText, localized } from "./texts.js";
         return response.json().then(function (body) {
           if (response.ok) report(body); else status(body.detail || texts.error);
         });
-      }).catch(function () { status(texts.error); })
+      }).catch(function () { status(navigator.onLine === false ? texts.offline : texts.error); })
         .then(function () { busy = false; });
     }, function (error) {
       busy = false;
@@ -147,6 +183,7 @@ import { distanceText, localized } from "./texts.js";
   }
 
   retry.addEventListener("click", checkIn);
-  checkIn();
+  // Not from a kept copy: the airdrop is for someone here now, and the copy's token may be stale.
+  live.then(function (online) { if (online) checkIn(); else status(texts.offline); });
   setInterval(function () { if (document.visibilityState === "visible") checkIn(); }, 60000);
 })();
