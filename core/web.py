@@ -150,6 +150,7 @@ def manifest():
 
 
 SHELL_FILES = ("css/app.css", "js/app.js", "icons/icon-192.png")
+OUTBOX_FILES = ("vendor/idb/build/umd.js", "js/outbox.js", "js/sw-outbox.js")
 
 
 @web.get("/sw.js")
@@ -158,8 +159,9 @@ def service_worker():
     static_url_for = current_app.jinja_env.globals["static_url_for"]
     shell = ["/offline", *(static_url_for("static", filename=name) for name in SHELL_FILES)]
     version = "linli-shell-" + hashlib.sha256("\n".join(shell).encode()).hexdigest()[:12]
-    response = current_app.response_class(render_template("core/sw.js", shell=shell, version=version),
-                                          mimetype="text/javascript")
+    outbox = [static_url_for("static", filename=name) for name in OUTBOX_FILES]  # reports written offline
+    response = current_app.response_class(render_template("core/sw.js", shell=shell, version=version,
+                                                          outbox_scripts=outbox), mimetype="text/javascript")
     response.cache_control.no_cache = True
     return response
 
