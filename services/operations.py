@@ -164,7 +164,7 @@ def _sent_before(new: NewReport, category_id: int) -> ServiceRequest:
     # statement's fresh snapshot (READ COMMITTED) sees its row; SQLite has one writer at a time.
     report = db.session.scalar(select(ServiceRequest).where(ServiceRequest.client_key == new.client_key))
     if report is None or report.reporter_id != new.reporter_id or report.category_id != category_id:
-        raise Conflict("This report was already sent with other details.")
+        raise Conflict(N_("This report was already sent with other details."))
     return report
 
 
