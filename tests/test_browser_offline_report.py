@@ -33,6 +33,13 @@ def _jpeg(path) -> str:
     return str(path)
 
 
+def axe_clean(page):
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = Axe().run(page).response["violations"]
+    assert not violations, [(v["id"], v["help"], v["nodes"][0]["html"][:120]) for v in violations]
+
+
 def _reports(app, text: str = TEXT) -> list[tuple[str, int]]:
     with app.app_context():
         return db.session.execute(
@@ -74,6 +81,9 @@ def test_a_report_written_offline_arrives_once_when_the_network_returns(chromium
     (kept,) = _outbox(page)
     assert kept["state"] == "waiting" and kept["photos"] == 1
     assert _reports(app) == []  # nothing left the phone
+    axe_clean(page)
+    # Written yesterday: the session's CSRF token has changed since. The outbox fetches a fresh one.
+    page.evaluate("(key) => LinliOutbox.update(key, {csrf: 'a-token-from-yesterday'})", kept["key"])
 
     context.set_offline(False)
     sent = page.locator(".outbox-news")
@@ -122,6 +132,8 @@ def test_a_report_written_offline_arrives_once_when_the_network_returns(chromium
     page.get_by_role("link", name="Correct it", exact=True).click()
     expect(page.get_by_label("What is wrong?")).to_have_value("No place given for this one.")
     expect(page.locator("#outbox")).to_be_hidden()
+    expect(page.locator("#outbox-status")).to_contain_text("Your report is back in the form")
+    page.screenshot(path=str(ARTIFACTS / "offline-report-corrected.png"), full_page=True)
     assert _reports(app, "No place given for this one.") == []
     assert errors == []
     context.close()

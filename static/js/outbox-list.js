@@ -44,7 +44,9 @@
 
   function render() {
     return outbox.all().then(function (items) {
-      var shown = items.filter(function (item) { return item.state !== "sent"; });
+      var shown = items.filter(function (item) {
+        return item.state !== "sent" && (item.owner || "") === (section.dataset.owner || "");
+      });
       list.innerHTML = "";
       shown.forEach(function (item) { list.appendChild(entry(item)); });
       section.hidden = shown.length === 0;

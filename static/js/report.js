@@ -384,7 +384,7 @@
     if (!match) return;
     outbox.all().then(function (items) {
       var item = items.filter(function (i) { return i.key === match[1] && i.state === "failed"; })[0];
-      if (!item || item.url !== form.action) return;
+      if (!item || item.url !== form.action || item.owner !== (form.dataset.outboxOwner || "")) return;
       var values = {};
       item.fields.forEach(function (pair) { (values[pair[0]] = values[pair[0]] || []).push(pair[1]); });
       Object.keys(values).forEach(function (name) {
