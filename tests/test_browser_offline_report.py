@@ -57,7 +57,8 @@ def test_a_report_written_offline_arrives_once_when_the_network_returns(chromium
     if database_url.startswith("postgresql"):
         pytest.skip("the phone's outbox, not the engine: the key's races are in tests/test_report_client_key.py")
     ARTIFACTS.mkdir(exist_ok=True)
-    context = chromium.new_context(**PHONE, locale="en-GB", geolocation=HERE, permissions=["geolocation", "background-sync"])
+    context = chromium.new_context(**PHONE, locale="en-GB", geolocation=HERE,
+                                   permissions=["geolocation", "background-sync"])
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -100,15 +101,15 @@ def test_a_report_written_offline_arrives_once_when_the_network_returns(chromium
     # The same report again, as if the phone had lost the server's answer: Background Sync fires
     # for it (Chromium syncs at once when online) and the next page opened asks to send it too.
     # One of them sends it, the client key makes the server answer with the same report.
-    page.evaluate("""async (key) => {
+    page.evaluate("""async ([key, text]) => {
         const form = document.querySelector("form[data-outbox]");
         await LinliOutbox.save({key, url: form.action, owner: form.dataset.outboxOwner, state: "waiting",
             at: Date.now(), time: "now", label: "again", csrf: Linli.csrfToken(), photos: [],
-            fields: [["description", %r], ["attribute[lamp]", "off"], ["address", "North gate"]],
+            fields: [["description", text], ["attribute[lamp]", "off"], ["address", "North gate"]],
             texts: {sent: "Sent again: {ref}", failed: "{reason}", sent_title: "t", failed_title: "t"}});
         const registration = await navigator.serviceWorker.ready;
         await registration.sync.register(LinliOutbox.TAG);
-    }""" % TEXT, kept["key"])
+    }""", [kept["key"], TEXT])
     next_visit = context.new_page()
     next_visit.goto(f"{demo_site}/my/reports")
     expect(page.locator(".outbox-news").filter(has_text="Sent again")).to_have_text(f"Sent again: {ref}",

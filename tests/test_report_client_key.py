@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - pytest fixtures imported from tests.test_services are parameters here
 """A report sent twice is filed once: the phone's client key, decided by the database.
 
 The offline outbox (static/js/outbox.js) may send a report again (a lost answer, the service
@@ -18,7 +19,7 @@ from services.models import Event, Photo, ServiceRequest
 from services.operations import NewReport
 from tests.conftest import login
 from tests.races import race, race_clients
-from tests.test_services import district, file, jpeg  # noqa: F401 - the district fixture
+from tests.test_services import district, file, jpeg  # noqa: F401, F811 - the district fixture
 
 JSON = {"Accept": "application/json"}
 
