@@ -186,6 +186,8 @@ SHELL_FILES = ("css/app.css", "js/app.js", "icons/icon-192.png",
 # the plain name, but the worker's version follows their content all the same.
 SHELL_MODULES = ("js/money.js", "js/texts.js", "js/coupon-keys.js", "js/offline.js",
                  "vendor/uqr/dist/index.mjs", "vendor/otpauth/dist/otpauth.esm.min.js")
+# Imported by the worker for reports written offline (services outbox).
+OUTBOX_FILES = ("vendor/idb/build/umd.js", "js/outbox.js", "js/sw-outbox.js")
 
 
 @web.get("/sw.js")
@@ -196,10 +198,11 @@ def service_worker():
     modules = [url_for("static", filename=name) for name in SHELL_MODULES]
     shell = ["/offline", *(f"/offline?lang={lang}" for lang in languages),
              *(static_url_for("static", filename=name) for name in SHELL_FILES), *modules]
-    hashed = shell + [static_url_for("static", filename=name) for name in SHELL_MODULES]
+    outbox = [static_url_for("static", filename=name) for name in OUTBOX_FILES]  # reports written offline
+    hashed = shell + [static_url_for("static", filename=name) for name in SHELL_MODULES] + outbox
     version = "linli-shell-" + hashlib.sha256("\n".join(hashed).encode()).hexdigest()[:12]
     response = current_app.response_class(render_template("core/sw.js", shell=shell, version=version,
-                                                          languages=languages),
+                                                          languages=languages, outbox_scripts=outbox),
                                           mimetype="text/javascript")
     response.cache_control.no_cache = True
     return response

@@ -24,7 +24,8 @@ def report_from_form(code: str, form: MultiDict, files: MultiDict, **who) -> New
     return NewReport(category_code=code, description=form.get("description"),
                      lat=number(form.get("lat")), lon=number(form.get("lon")),
                      address=form.get("address"), answers=attributes(form),
-                     photos=photo_bytes(files.getlist("photos")), **who)
+                     photos=photo_bytes(files.getlist("photos")),
+                     client_key=rules.client_key(form.get("client_key")), **who)
 
 
 def assisted_contact(form: MultiDict) -> dict:

@@ -131,6 +131,9 @@ class ServiceRequest(db.Model):
     contact: Mapped[dict] = mapped_column(JSON, default=dict)
     filed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     api_key_id: Mapped[int | None] = mapped_column(ForeignKey("open311_key.id", ondelete="SET NULL"))
+    # The phone's own name for a report it wrote (a random UUID, sent with every try of it, e.g. by
+    # the offline outbox): unique, so that a report sent twice is filed once (services.operations).
+    client_key: Mapped[str | None] = mapped_column(String(36), unique=True)
 
     status: Mapped[Status] = mapped_column(str_enum(Status, "request_status"), default=Status.RECEIVED)
     resolution: Mapped[Resolution | None] = mapped_column(str_enum(Resolution, "resolution"))

@@ -50,6 +50,8 @@ class NewReport:
     filed_by_id: int | None = None
     api_key_id: int | None = None
     media_url: str = ""
+    # The phone's key for this report (services.rules.client_key): sent again, it is filed once.
+    client_key: str | None = None
 
 
 def category_by_code(code: str) -> Category:
@@ -95,7 +97,11 @@ def filing_category(code: str) -> FilingCategory:
 
 
 def file_report(new: NewReport, *, now: datetime, area_of=None) -> ServiceRequest:
-    """Everything is checked first, photos included; then one report and its first event."""
+    """Everything is checked first, photos included; then one report and its first event.
+
+    With a client key the database decides whether this is the first time: the INSERT does
+    nothing when a report already holds the key (a retry, or the outbox and the page both
+    sending), and that report is answered instead, as it is, without its photos again."""
     category = filing_category(new.category_code)
     errors: dict[str, list[str]] = {}
     try:
@@ -134,10 +140,13 @@ def file_report(new: NewReport, *, now: datetime, area_of=None) -> ServiceReques
         status=Status.RECEIVED, created_at=now, updated_at=now,
         expected_at=rules.expected_at(now, category.sla_hours), resolution=None, resolution_note="",
         duplicate_of_id=None, referral="", assignee_id=None, supporters=0, reopened=False, disputes=0, round=1,
-        version=1, acknowledged_at=None, closed_at=None)
+        version=1, acknowledged_at=None, closed_at=None, client_key=new.client_key)
     first_event = {"at": now, "actor_id": new.filed_by_id or new.reporter_id, "kind": "received",
                    "status": Status.RECEIVED, "note": "", "public": True, "detail": {"channel": new.channel.value}}
-    report = ServiceRequest(id=_insert_report(values, first_event), **values)
+    report_id = _insert_report(values, first_event)
+    if report_id is None:
+        return _sent_before(new, category.id)
+    report = ServiceRequest(id=report_id, **values)
     # The rows are written: the session takes the report as loaded, as if it had flushed it itself.
     make_transient_to_detached(report)
     db.session.add(report)
@@ -148,16 +157,30 @@ def file_report(new: NewReport, *, now: datetime, area_of=None) -> ServiceReques
     return report
 
 
-def _insert_report(values: dict, event: dict) -> int:
+def _sent_before(new: NewReport, category_id: int) -> ServiceRequest:
+    """The report that already holds this client key: the same one, if the same person sent it
+    for the same kind of problem; a key reused for anything else is refused, not answered."""
+    # After the INSERT met the key: on PostgreSQL it waited for the other writer's COMMIT, and this
+    # statement's fresh snapshot (READ COMMITTED) sees its row; SQLite has one writer at a time.
+    report = db.session.scalar(select(ServiceRequest).where(ServiceRequest.client_key == new.client_key))
+    if report is None or report.reporter_id != new.reporter_id or report.category_id != category_id:
+        raise Conflict(N_("This report was already sent with other details."))
+    return report
+
+
+def _insert_report(values: dict, event: dict) -> int | None:
     """The report and its first event as plain INSERTs, no unit of work: on PostgreSQL one statement
-    (a data-modifying CTE), one round trip fewer on every report filed; elsewhere two."""
+    (a data-modifying CTE), one round trip fewer on every report filed; elsewhere two. None when
+    the client key is taken: nothing was written."""
     dialect = db.session.get_bind().dialect.name
     report, first_event = _report_inserts(dialect, tuple(values), tuple(event))
     connection = db.session.connection()
     if first_event is None:
-        return connection.execute(report, {**values, **{f"event_{k}": v for k, v in event.items()}}).scalar_one()
-    report_id = connection.execute(report, values).scalar_one()
-    connection.execute(first_event, {"request_id": report_id, **event})
+        return connection.execute(report, {**values, **{f"event_{k}": v for k, v in event.items()}}) \
+            .scalar_one_or_none()
+    report_id = connection.execute(report, values).scalar_one_or_none()
+    if report_id is not None:
+        connection.execute(first_event, {"request_id": report_id, **event})
     return report_id
 
 
@@ -166,7 +189,13 @@ def _report_inserts(dialect: str, columns: tuple[str, ...], event_columns: tuple
     """(the report's INSERT, the event's INSERT or None when the first does both), built once per
     process: building them per report cost more than the round trip they save."""
     table, events = ServiceRequest.__table__, Event.__table__
-    report = table.insert().values({c: bindparam(c, type_=table.c[c].type) for c in columns}).returning(table.c.id)
+    # ON CONFLICT (client_key) DO NOTHING: PostgreSQL and SQLite spell it alike (core.db.upsert).
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    report = (insert(table).values({c: bindparam(c, type_=table.c[c].type) for c in columns})
+              .on_conflict_do_nothing(index_elements=["client_key"]).returning(table.c.id))
     if dialect != "postgresql":
         return report, events.insert()
     new = report.cte("new_report")

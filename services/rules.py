@@ -69,6 +69,16 @@ def new_ref() -> str:
     return f"{raw[:4]}-{raw[4:]}"
 
 
+_CLIENT_KEY = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def client_key(value: str | None) -> str | None:
+    """A phone's key for a report it wrote (a UUID, any case), in one spelling; anything else is
+    no key at all: the report is still filed, only without the promise of being filed once."""
+    key = (value or "").strip().lower()
+    return key if _CLIENT_KEY.match(key) else None
+
+
 def normalize_ref(text: str) -> str:
     compact = "".join(ch for ch in (text or "").upper() if ch.isalnum())
     return f"{compact[:4]}-{compact[4:]}" if len(compact) == 8 else (text or "").strip().upper()

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select, update
 
 from core.db import db, utcnow
+from core.errors import wants_problem_json
 from core.forms import attempt, first_message
 from core.identity.access import roles_required
 from core.identity.models import Role
+from core.problems import Conflict, ValidationFailed
 from core.ratelimit import account_or_address, rate_limit
 from services import map_query, map_rules, operations, rules, timeline
 from services.api import report_limit
@@ -56,12 +58,28 @@ def report(code: str):
     errors: dict = {}
     if request.method == "POST":
         reporter = current_user.id if signed_in else None
+        # The phone's outbox (static/js/outbox.js) says whose report it is sending: written by
+        # one person, it is never filed under another who signed in on the phone since.
+        outbox_owner = request.headers.get("Linli-Outbox")
+        if outbox_owner is not None and outbox_owner != str(reporter or ""):
+            raise Conflict("Signed in as someone else than the person who wrote this report.",
+                           reason="outbox-owner")
         report_, errors = attempt(lambda: operations.file_report(
             report_from_form(code, request.form, request.files, reporter_id=reporter), now=utcnow(),
             area_of=area_of))
         if report_ is not None:
-            flash(_("Thank you. Your reference is %(ref)s: quote it if you call us.", ref=report_.ref))
-            return redirect(url_for("reports.track", ref=report_.ref))
+            message = _("Thank you. Your reference is %(ref)s: quote it if you call us.", ref=report_.ref)
+            url = url_for("reports.track", ref=report_.ref)
+            if not wants_problem_json():
+                flash(message)
+                return redirect(url)
+            # A script sent the form (report.js online, the outbox later): the reference as JSON; the
+            # page it opens next shows the thanks, the outbox says it in its own words.
+            if outbox_owner is None:
+                flash(message)
+            return jsonify(ref=report_.ref, url=url), 201
+        if wants_problem_json():
+            raise ValidationFailed("The report was not filed; see errors.", errors=errors)
     return render_template("services/report.html", category=category, errors=errors, form=request.form,
                            questions=operations.questions_of(category.id)), (422 if errors else 200)
 

@@ -1,7 +1,7 @@
 """geofence: a per-fence secret for the screen's rotating proof-of-presence codes; airdrop_presence
 
 Revision ID: b3e9f0c1d2a4
-Revises: acfb14550c5a
+Revises: b7d3e9f1a2c4
 Create Date: 2026-12-02 07:50:00.000000
 
 """
@@ -15,7 +15,7 @@ import core.db
 
 # revision identifiers, used by Alembic.
 revision = 'b3e9f0c1d2a4'
-down_revision = 'acfb14550c5a'
+down_revision = 'b7d3e9f1a2c4'
 branch_labels = None
 depends_on = None
 

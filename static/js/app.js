@@ -44,6 +44,44 @@
     if (event.target.closest && event.target.closest("[data-print]")) window.print();
   });
 
+  // Reports written offline (static/js/outbox.js): the service worker sends what waits when a
+  // page opens and when the network returns, and every open page says what was sent (or refused)
+  // in sentences the outbox stored in the resident's language when she wrote the report.
+  var told = {};
+  window.Linli.showOutboxNews = function (news) {
+    var main = document.getElementById("main");
+    (news || []).forEach(function (item) {
+      // Two senders finishing together may both tell: each sentence is shown once.
+      if (!main || told[item.key + item.text]) return;
+      told[item.key + item.text] = true;
+      var p = document.createElement("p");
+      p.className = item.sent ? "notice outbox-news" : "error outbox-news";
+      p.setAttribute("role", item.sent ? "status" : "alert");
+      var link = document.createElement("a");
+      link.href = item.url;
+      link.textContent = item.text;
+      p.appendChild(link);
+      main.insertBefore(p, main.firstChild);
+    });
+    document.dispatchEvent(new CustomEvent("linli:outbox-news", { detail: news }));
+  };
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.addEventListener("message", function (event) {
+      if (!event.data || event.data.type !== "linli-outbox-news") return;
+      window.Linli.showOutboxNews(event.data.news);
+      // Shown: the worker may forget them (a page closing before this line leaves them for the next).
+      if (event.source) event.source.postMessage({ type: "linli-outbox-told", news: event.data.news });
+    });
+    var askToSend = function () {
+      navigator.serviceWorker.ready.then(function (registration) {
+        if (registration.active) registration.active.postMessage({ type: "linli-outbox-flush" });
+      });
+    };
+    window.addEventListener("online", askToSend);
+    window.addEventListener("load", askToSend);
+    window.Linli.sendOutbox = askToSend;
+  }
+
   if ("serviceWorker" in navigator) {
     window.addEventListener("load", function () {
       navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function (err) {

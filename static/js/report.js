@@ -292,4 +292,126 @@
   if (lat && lon) lookNearby(lat, lon);
   else if (box.dataset.locate === "open") locate(true);
   else if (pin) status.textContent = texts.pin_unplaced;
+
+  // --- Sent without network: the outbox (static/js/outbox.js) --------------------------------
+  // The resident's form is sent by script: with its client key (a fresh one per report), so that
+  // trying again can never file it twice. Without network (the phone says it is offline, or the
+  // request fails before any answer) the report is kept on the phone with its photos and sent by
+  // itself later; any answer but "filed" gets the server's own page (errors beside the fields).
+  var form = document.querySelector("form[data-outbox]");
+  if (!form || !window.LinliOutbox || !window.indexedDB || !window.fetch || !window.FormData) return;
+  var outbox = window.LinliOutbox;
+  var otexts = window.LinliOutboxList ? window.LinliOutboxList.texts : null;
+  if (!otexts) return;
+  var said = document.getElementById("outbox-status");
+  var photoInput = document.getElementById("photos");
+  var keyInput = document.createElement("input");
+  keyInput.type = "hidden";
+  keyInput.name = "client_key";
+  form.appendChild(keyInput);
+  function renewKey() { keyInput.value = outbox.newKey(); }
+  renewKey();
+  // Back to this page from the history: a new report, a new key.
+  window.addEventListener("pageshow", function (event) { if (event.persisted) renewKey(); });
+
+  function say(text, isError) {
+    said.textContent = text;
+    said.className = isError ? "error" : "notice";
+    said.setAttribute("role", isError ? "alert" : "status");
+    said.hidden = false;
+    said.focus();
+  }
+
+  function keep(data) {
+    var fields = [], photos = [], at = Date.now();
+    data.forEach(function (value, name) {
+      if (name === "csrf_token" || name === "client_key") return;
+      if (typeof value === "string") fields.push([name, value]);
+      else if (value && value.name) photos.push({ name: value.name, type: value.type, blob: value });
+    });
+    var time = window.Linli.when(at, "time");
+    var description = (data.get("description") || "").trim();
+    var item = {
+      key: keyInput.value, url: form.action, owner: form.dataset.outboxOwner || "", fields: fields, photos: photos,
+      csrf: window.Linli.csrfToken(), at: at, time: time, state: "waiting",
+      label: form.dataset.outboxLabel + (description ? " · " + description.slice(0, 80) : ""),
+      texts: { sent: outbox.fill(otexts.sent, { time: time, ref: "{ref}" }),
+               failed: outbox.fill(otexts.failed, { time: time, reason: "{reason}" }),
+               sent_title: otexts.sent_title, failed_title: otexts.failed_title }
+    };
+    return outbox.save(item).then(function () {
+      form.reset();
+      if (photoInput) photoInput.dispatchEvent(new Event("change"));
+      renewKey();
+      say(otexts.saved, false);
+      window.LinliOutboxList.render();
+      // Background Sync sends it when the network returns, even with the page closed, where the
+      // browser has it; elsewhere the next page opened (app.js) or the "online" event does.
+      if (navigator.serviceWorker) {
+        navigator.serviceWorker.ready.then(function (registration) {
+          return registration.sync ? registration.sync.register(outbox.TAG) : null;
+        }).catch(function () { /* sent on the next visit */ });
+      }
+    }, function () { say(otexts.not_kept, true); });
+  }
+
+  var busy = false;
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    if (busy) return;
+    busy = true;
+    var data = new FormData(form);
+    if (navigator.onLine === false) {
+      keep(data).then(function () { busy = false; });
+      return;
+    }
+    fetch(form.action, { method: "POST", body: data, credentials: "same-origin",
+                         headers: { Accept: "application/json" } }).then(function (response) {
+      if (response.status === 201) {
+        return response.json().then(function (filed) { window.location.assign(filed.url); });
+      }
+      // Refused, or anything else: the server says it in its own page (same key, so no double).
+      HTMLFormElement.prototype.submit.call(form);
+    }, function () {
+      return keep(data).then(function () { busy = false; });
+    });
+  });
+
+  // "Correct it" on a refused report: it comes back into this form (its photos too where the
+  // browser lets a script fill a file input), keeps its key, and leaves the outbox.
+  function restore() {
+    var match = /^#outbox-([0-9a-f-]{36})$/.exec(window.location.hash);
+    if (!match) return;
+    outbox.all().then(function (items) {
+      var item = items.filter(function (i) { return i.key === match[1] && i.state === "failed"; })[0];
+      if (!item || item.url !== form.action || item.owner !== (form.dataset.outboxOwner || "")) return;
+      var values = {};
+      item.fields.forEach(function (pair) { (values[pair[0]] = values[pair[0]] || []).push(pair[1]); });
+      Object.keys(values).forEach(function (name) {
+        Array.prototype.forEach.call(form.querySelectorAll('[name="' + CSS.escape(name) + '"]'), function (el) {
+          if (el.type === "radio" || el.type === "checkbox") el.checked = values[name].indexOf(el.value) !== -1;
+          else if (el.type !== "file" && el.type !== "hidden" || name === "lat" || name === "lon") el.value = values[name][0];
+        });
+      });
+      if (photoInput && item.photos.length && canEditFiles()) {
+        var files = new DataTransfer();
+        item.photos.forEach(function (p) { files.items.add(new File([p.blob], p.name, { type: p.type })); });
+        photoInput.files = files.files;
+        photoInput.dispatchEvent(new Event("change"));
+      }
+      keyInput.value = item.key;
+      if (pin && latInput.value && lonInput.value) {
+        var wgs = [parseFloat(latInput.value), parseFloat(lonInput.value)];
+        pin.set(wgs, { silent: true });
+        map.setView(wgs, 18);
+      }
+      return outbox.remove(item.key).then(function () {
+        window.LinliOutboxList.render();
+        history.replaceState(null, "", window.location.pathname + window.location.search);
+        say(outbox.fill(otexts.restored, { reason: item.reason }), true);
+      });
+    }).catch(function () { /* the outbox is not readable: the form stays empty */ });
+  }
+  window.addEventListener("hashchange", restore);
+  restore();
 })();

@@ -253,3 +253,4 @@ self.addEventListener("notificationclick", (event) => {
     return open ? open.focus() : self.clients.openWindow(url);
   }));
 });
+importScripts(...{{ outbox_scripts|tojson }});  // reports written offline: static/js/sw-outbox.js
