@@ -248,6 +248,18 @@ def redis_url():
     return REDIS_TEST_URL
 
 
+def forget_redis_keys(url: str, pattern: str) -> None:
+    """Delete a test's own keys (never FLUSHDB: other xdist workers' keys, a queued job, live there too)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        for key in client.scan_iter(match=pattern, count=500):
+            client.delete(key)
+    finally:
+        client.close()
+
+
 # --- campaigns and fences --------------------------------------------------------------------
 
 CENTRE = (31.1600, 121.5010)

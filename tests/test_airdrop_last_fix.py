@@ -11,7 +11,11 @@ from airdrop.rules import Fix
 from core.db import db, utcnow
 from core.identity.models import Role
 from merchant.models import WalletCoupon
-from tests.conftest import CENTRE
+from tests.conftest import CENTRE, forget_redis_keys
+
+# Their Redis keys (a resident id, the limiter's counts) are the same in every xdist worker's
+# database: these tests run on one worker, in turn.
+pytestmark = pytest.mark.xdist_group("redis-shared-keys")
 
 HERE = {"lat": CENTRE[0] + 0.0005, "lon": CENTRE[1], "accuracy_m": 12.0}
 NEW_YORK = {"lat": 40.7128, "lon": -74.0060, "accuracy_m": 12.0}
@@ -21,10 +25,8 @@ NEW_YORK = {"lat": 40.7128, "lon": -74.0060, "accuracy_m": 12.0}
 def store(request, app):
     """Each store in turn: the database (no REDIS_URL) and Redis."""
     if request.param == "redis":
-        import redis
-
         url = request.getfixturevalue("redis_url")
-        redis.Redis.from_url(url).flushdb()
+        forget_redis_keys(url, f"{last_fix.REDIS_PREFIX}*")
         app.config["REDIS_URL"] = url
     return request.param
 
@@ -65,7 +67,7 @@ def test_redis_keeps_the_fix_with_an_expiry_and_nothing_in_the_database(app, red
     import redis
 
     client = redis.Redis.from_url(redis_url)
-    client.flushdb()
+    forget_redis_keys(redis_url, f"{last_fix.REDIS_PREFIX}*")
     app.config["REDIS_URL"] = redis_url
     browser, resident_id = signed_in(Role.RESIDENT)
     browser.post("/api/airdrop/checkins", json=HERE)

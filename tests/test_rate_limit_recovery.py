@@ -1,5 +1,6 @@
 """After a Redis outage the limiter goes back to Redis: workers share one count again."""
 
+import secrets
 import socket
 import threading
 import time
@@ -9,7 +10,11 @@ import pytest
 
 from core.db import db
 from linli import create_app
-from tests.conftest import CsrfClient
+from tests.conftest import CsrfClient, forget_redis_keys
+
+# Their Redis keys (a resident id, the limiter's counts) are the same in every xdist worker's
+# database: these tests run on one worker, in turn.
+pytestmark = pytest.mark.xdist_group("redis-shared-keys")
 
 
 class RedisLink:
@@ -73,9 +78,8 @@ class RedisLink:
 
 @pytest.fixture
 def link(redis_url):
-    import redis
 
-    redis.Redis.from_url(redis_url).flushdb()
+    forget_redis_keys(redis_url, "LIMITS*")  # the limiter's counts only
     parts = urlsplit(redis_url)
     relay = RedisLink((parts.hostname, parts.port))
     relay.up()
@@ -92,14 +96,18 @@ def _worker(database_url: str, storage: str):
 
 def test_workers_share_counts_again_once_redis_is_back(app, make_user, database_url, link):
     relay, storage = link
+    # This run's own address and account: parallel runs count in the same Redis.
+    address = f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250) + 1}"
+    identifier = f"outage-{secrets.token_hex(4)}@example.org"
     with app.app_context():
-        make_user(identifier="outage@example.org")
+        make_user(identifier=identifier)
         db.session.commit()
     first, second = _worker(database_url, storage), _worker(database_url, storage)
-    body = {"identifier": "outage@example.org", "password": "wrong-wrong-wrong"}
+    body = {"identifier": identifier, "password": "wrong-wrong-wrong"}
 
     def attempt(worker):
-        return worker.test_client().post("/api/auth/login", json=body).status_code
+        return worker.test_client().post("/api/auth/login", json=body,
+                                         environ_base={"REMOTE_ADDR": address}).status_code
 
     relay.down()
     # Redis is gone: sign-in keeps working (each worker counts for itself meanwhile).
