@@ -97,11 +97,16 @@ def _alive_or_replace(dbapi_connection, _record, _proxy):
 
 def upsert(model):
     """INSERT ... ON CONFLICT for the engine in use (PostgreSQL and SQLite share the syntax)."""
-    if db.session.get_bind().dialect.name == "postgresql":
+    return insert_for(db.session.get_bind().dialect.name)(model)
+
+
+def insert_for(dialect: str):
+    """The `insert` construct with ON CONFLICT for a dialect (for statements built once per process)."""
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert(model)
+    return insert
 
 
 def is_unique_violation(exc: Exception) -> bool:

@@ -11,7 +11,7 @@ from functools import cache
 from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.orm import make_transient_to_detached
 
-from core.db import db, upsert
+from core.db import db, insert_for, upsert
 from core.identity.models import Department, Role, User
 from core.identity.rules import N_
 from core.problems import Conflict, Forbidden, NotFound, ValidationFailed
@@ -189,12 +189,8 @@ def _report_inserts(dialect: str, columns: tuple[str, ...], event_columns: tuple
     """(the report's INSERT, the event's INSERT or None when the first does both), built once per
     process: building them per report cost more than the round trip they save."""
     table, events = ServiceRequest.__table__, Event.__table__
-    # ON CONFLICT (client_key) DO NOTHING: PostgreSQL and SQLite spell it alike (core.db.upsert).
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    report = (insert(table).values({c: bindparam(c, type_=table.c[c].type) for c in columns})
+    # ON CONFLICT (client_key) DO NOTHING: PostgreSQL and SQLite spell it alike.
+    report = (insert_for(dialect)(table).values({c: bindparam(c, type_=table.c[c].type) for c in columns})
               .on_conflict_do_nothing(index_elements=["client_key"]).returning(table.c.id))
     if dialect != "postgresql":
         return report, events.insert()
